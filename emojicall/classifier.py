@@ -1,0 +1,100 @@
+"""Emotion classifier: loads a model folder from models/ and scores all faces of a frame in one call.
+
+The default runtime is LiteRT (`ai-edge-litert`): no TensorFlow import, ~0.5 ms a face. The Keras backend
+loads model.keras with safe_mode (no code from the file runs) for evaluation and cross-checks.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+
+from . import model_files as mf
+from .crop import crop_batch
+from .errors import UserError
+from .labels import LABELS
+
+BACKENDS = ("tflite", "keras")
+
+
+class TFLiteRunner:
+    def __init__(self, path: Path, num_threads: int = 1):
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError:  # older installs: the same interpreter inside TensorFlow
+            from tensorflow.lite.python.interpreter import Interpreter
+        try:
+            self._it = Interpreter(model_path=str(path), num_threads=num_threads)
+            self._it.allocate_tensors()
+        except (ValueError, RuntimeError) as exc:
+            raise UserError(f"cannot load model {path} ({str(exc).splitlines()[0]}): re-export or re-download it") from None
+        self._in = self._it.get_input_details()[0]["index"]
+        self._out = self._it.get_output_details()[0]["index"]
+        self.input_shape = tuple(self._it.get_input_details()[0]["shape"])
+        self._batch = self.input_shape[0]
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        if batch.shape[0] != self._batch:
+            self._it.resize_tensor_input(self._in, [batch.shape[0], *self.input_shape[1:]])
+            self._it.allocate_tensors()
+            self._batch = batch.shape[0]
+        self._it.set_tensor(self._in, batch)
+        self._it.invoke()
+        return self._it.get_tensor(self._out).copy()
+
+
+class KerasRunner:
+    def __init__(self, path: Path):
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        import keras
+
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                self._model = keras.models.load_model(path, safe_mode=True, compile=False)
+        except Exception as exc:  # Keras raises many types for bad files; all mean "this file is unusable"
+            raise UserError(f"cannot load model {path} ({str(exc).splitlines()[0][:200]}): "
+                            "use a model saved by `emojicall train`") from None
+        self.input_shape = tuple(self._model.input_shape)
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        # A direct call, not predict(): predict builds a dataset per call (~50 ms even for one face).
+        return np.asarray(self._model(batch, training=False))
+
+
+class EmotionClassifier:
+    def __init__(self, model: str | Path | None = None, backend: str = "tflite", tta: bool = False,
+                 num_threads: int = 1):
+        if backend not in BACKENDS:
+            raise UserError(f"unknown classifier backend '{backend}': use one of {', '.join(BACKENDS)}")
+        self.model_dir = mf.resolve_model_dir(model)
+        self.meta = mf.read_meta(self.model_dir)
+        self.size = int(self.meta["input_size"])
+        self.tta = tta
+        file = self.model_dir / (mf.TFLITE if backend == "tflite" else mf.KERAS)
+        if not file.is_file():
+            raise UserError(f"model folder {self.model_dir} has no {file.name}: re-export it with `emojicall train`")
+        self._run = TFLiteRunner(file, num_threads) if backend == "tflite" else KerasRunner(file)
+        if tuple(self._run.input_shape[1:]) != (self.size, self.size, 1):
+            raise UserError(f"{file}: input shape {self._run.input_shape} does not match meta.json's "
+                            f"input_size {self.size}: re-export the model")
+        # Outputs follow the model's own label order; reorder them to ours once, here.
+        self._order = np.array([self.meta["labels"].index(name) for name in LABELS])
+
+    def predict_crops(self, crops: np.ndarray) -> np.ndarray:
+        """(N, S, S, 1) float32 gray crops in 0..255 -> (N, 7) probabilities in LABELS order."""
+        if len(crops) == 0:
+            return np.zeros((0, len(LABELS)), np.float32)
+        probs = self._run(np.ascontiguousarray(crops, dtype=np.float32))
+        if self.tta:
+            probs = (probs + self._run(np.ascontiguousarray(crops[:, :, ::-1]))) / 2
+        return probs[:, self._order]
+
+    def classify(self, frame: np.ndarray, faces) -> np.ndarray:
+        """Score every face of a frame in one batched call; sets each Face.probs and returns them."""
+        probs = self.predict_crops(crop_batch(frame, [f.box for f in faces], self.size))
+        for face, p in zip(faces, probs):
+            face.probs = p
+        return probs

@@ -1,0 +1,155 @@
+"""`emojicall` command line: wires stages together, turns UserError into one line and a non-zero exit."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import UserError
+
+
+# Subcommands that own their flags (argparse lives in their module; they are imported only when run).
+_DELEGATED = {"tray": ("emojicall.tray.app", "start the tray icon and stream to the EmojiCam virtual camera"),
+              "doctor": ("emojicall.doctor", "check cameras, virtual camera, models and emoji packs")}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
+        argv = ["tray", *argv]  # `emojicall` alone is the tray app
+    try:
+        if argv[0] in _DELEGATED:
+            import importlib
+
+            return importlib.import_module(_DELEGATED[argv[0]][0]).main(argv[1:]) or 0
+        args = _parser().parse_args(argv)
+        if args.command is None:
+            _parser().print_help()
+            return 0
+        return args.func(args) or 0
+    except UserError as exc:
+        print(f"emojicall: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    p = argparse.ArgumentParser(prog="emojicall", description="Emoji overlay for your webcam, as a virtual camera.")
+    p.add_argument("--version", action="version", version=f"emojicall {__version__}")
+    sub = p.add_subparsers(dest="command")
+    for name, (_, help_text) in _DELEGATED.items():
+        sub.add_parser(name, help=help_text, add_help=False)
+
+    r = sub.add_parser("run", help="process a camera, video or images and send the result somewhere")
+    r.add_argument("--source", default="0", help="camera index, video file, image or folder, or 'demo' (default 0)")
+    r.add_argument("--detector", default="haar", help="haar | mtcnn")
+    r.add_argument("--output", default="virtual", help="virtual | window | none | FILE.mp4 (default virtual)")
+    r.add_argument("--max-frames", type=int, help="stop after N frames")
+    r.add_argument("--model", help="model folder or name under models/ (default: cnn)")
+    r.add_argument("--backend", default="tflite", help="classifier runtime: tflite | keras")
+    r.add_argument("--emoji-dir", type=Path, help="folder with angry.png ... neutral.png (RGBA) to use instead")
+    r.add_argument("--style", default="emoji", help="emoji (over the face) | badge (beside it) | label (text)")
+    r.add_argument("--show-label", action="store_true", help="also write the emotion's name above each face")
+    r.add_argument("--mirror", action="store_true", help="flip left-right (meeting apps mirror the self-view already)")
+    r.add_argument("--detect-every", type=int, default=1, help="run the detector every N frames, track between")
+    r.add_argument("--width", type=int, default=1280, help="camera capture width (cameras only)")
+    r.add_argument("--height", type=int, default=720, help="camera capture height (cameras only)")
+    r.set_defaults(func=_run)
+
+    t = sub.add_parser("train", help="train an emotion model on FER-2013")
+    t.add_argument("--arch", required=True, help="mlp | cnn")
+    t.add_argument("--data", type=Path, help="fer2013.npz, Kaggle's fer2013.csv, or a train/ test/ folder")
+    t.add_argument("--out", type=Path, required=True, help="model folder to write, e.g. models/cnn")
+    t.add_argument("--epochs", type=int, default=60)
+    t.add_argument("--batch-size", type=int, default=64)
+    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--seed", type=int, default=1234)
+    t.add_argument("--patience", type=int, default=10, help="early stop after this many epochs without gain")
+    t.add_argument("--label-smoothing", type=float, default=0.0)
+    t.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
+                   help="random flip and shift (default: on for CNNs, off for the MLP)")
+    t.add_argument("--limit", type=int, help="train on the first N images only (smoke tests)")
+    t.add_argument("--resume", action="store_true", help="continue from the folder's checkpoint")
+    t.add_argument("--no-checkpoint", dest="keep_checkpoint", action="store_false",
+                   help="do not keep the resumable checkpoint (saves space for big models)")
+    t.set_defaults(func=_train)
+
+    e = sub.add_parser("evaluate", help="score a model on a FER-2013 split")
+    e.add_argument("--model", help="model folder or name under models/ (default: the app's default model)")
+    e.add_argument("--data", type=Path, help="fer2013.npz, fer2013.csv or folder (default: ../shared copy)")
+    e.add_argument("--split", default="publictest", help="train | publictest | privatetest | test")
+    e.add_argument("--backend", default="tflite", help="tflite (the app's runtime) | keras")
+    e.add_argument("--limit", type=int, help="score the first N images only")
+    e.add_argument("--json", type=Path, help="write the scores as JSON here")
+    e.add_argument("--figures", type=Path, help="write confusion-matrix and training-curve PNGs here")
+    e.set_defaults(func=_evaluate)
+    return p
+
+
+def _run(args) -> int:
+    import signal
+    import threading
+
+    from .classifier import EmotionClassifier
+    from .compositor import Compositor
+    from .detectors import create_detector
+    from .emojis import EmojiPack, bundled_pack
+    from .pipeline import Pipeline
+    from .runner import run_stream
+    from .sinks import open_sink
+    from .sources import LatestFrameReader, open_source
+
+    pack = EmojiPack(args.emoji_dir) if args.emoji_dir else bundled_pack()
+    pipeline = Pipeline(create_detector(args.detector), EmotionClassifier(args.model, backend=args.backend),
+                        Compositor(pack, style=args.style, show_label=args.show_label),
+                        detect_every=args.detect_every, mirror=args.mirror)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    source = open_source(args.source, args.width, args.height)
+    if source.live:
+        source = LatestFrameReader(source)
+    try:
+        sink = open_sink(args.output, source.size, source.fps)
+    except BaseException:
+        source.close()
+        raise
+    pace = source.fps if args.output == "virtual" and not source.live else None
+    try:
+        stats = run_stream(source, sink, pipeline, max_frames=args.max_frames, stop=stop, pace_fps=pace)
+    except KeyboardInterrupt:
+        stats = None
+    finally:
+        sink.close()
+        source.close()
+        pipeline.close()
+    if stats is not None:
+        print(f"{stats.frames} frames processed, {stats.faces} faces found, {stats.fps:.1f} fps mean")
+    if args.output not in ("virtual", "window", "none"):
+        print(f"wrote {Path(args.output).resolve()}")
+    return 0
+
+
+def _data(path: Path | None) -> Path:
+    from .training.data import default_data_path
+
+    return path if path is not None else default_data_path()
+
+
+def _train(args) -> int:
+    from .training.train import train
+
+    train(args.arch, _data(args.data), args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+          seed=args.seed, patience=args.patience, augment=args.augment, label_smoothing=args.label_smoothing,
+          limit=args.limit, resume=args.resume, keep_checkpoint=args.keep_checkpoint)
+    return 0
+
+
+def _evaluate(args) -> int:
+    from .training.evaluate import evaluate
+
+    evaluate(args.model, _data(args.data), args.split, backend=args.backend, limit=args.limit,
+             json_out=args.json, figures=args.figures)
+    return 0

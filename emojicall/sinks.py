@@ -1,0 +1,133 @@
+"""Where finished frames go: the EmojiCam virtual camera, a preview window, a video file, or nowhere.
+
+`send(frame)` takes a BGR frame of the sink's size and returns False when the user asked to stop.
+"""
+from __future__ import annotations
+
+import platform
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .errors import UserError
+
+CAM_LABEL = "EmojiCam"
+MODPROBE = f"sudo modprobe v4l2loopback devices=1 video_nr=10 card_label={CAM_LABEL} exclusive_caps=1"
+
+
+def virtual_camera_help() -> str:
+    if platform.system() == "Linux":
+        return f"load v4l2loopback: `{MODPROBE}` (some Zoom builds need it without exclusive_caps=1)"
+    return "install OBS Studio (>= 26; >= 30 on macOS 13+) and start its virtual camera once"
+
+
+class Sink(ABC):
+    @abstractmethod
+    def send(self, frame: np.ndarray) -> bool: ...
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _fit(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Frames must keep the size the sink was opened with (a camera may change resolution mid-run)."""
+    if (frame.shape[1], frame.shape[0]) != size:
+        frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+    return frame
+
+
+class NullSink(Sink):
+    def send(self, frame):
+        return True
+
+
+class FileSink(Sink):
+    def __init__(self, path: str | Path, size: tuple[int, int], fps: float):
+        self.path, self.size = Path(path), size
+        if self.path.parent and not self.path.parent.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        fourcc = cv2.VideoWriter_fourcc(*("mp4v" if self.path.suffix.lower() in (".mp4", ".m4v", ".mov") else "MJPG"))
+        self._writer = cv2.VideoWriter(str(self.path), fourcc, fps, size)
+        if not self._writer.isOpened():
+            raise UserError(f"cannot write video {self.path}: use a writable folder and a .mp4 or .avi name")
+
+    def send(self, frame):
+        self._writer.write(_fit(frame, self.size))
+        return True
+
+    def close(self):
+        self._writer.release()
+
+
+class WindowSink(Sink):
+    def __init__(self, title: str = "EmojiCall preview"):
+        self.title = title
+
+    def send(self, frame):
+        try:
+            cv2.imshow(self.title, frame)
+            key = cv2.waitKey(1) & 0xFF
+        except cv2.error:
+            raise UserError("cannot open a preview window: no display here; use --output FILE.mp4 or virtual") from None
+        return key not in (ord("q"), 27)
+
+    def close(self):
+        try:
+            cv2.destroyWindow(self.title)
+            cv2.waitKey(1)
+        except cv2.error:
+            pass
+
+
+def find_labelled_device(label: str = CAM_LABEL) -> str | None:
+    """/dev/videoN of the v4l2loopback device whose card label is `label` (Linux only)."""
+    for name_file in sorted(Path("/sys/class/video4linux").glob("video*/name")):
+        try:
+            if name_file.read_text().strip() == label:
+                return f"/dev/{name_file.parent.name}"
+        except OSError:
+            continue
+    return None
+
+
+class VirtualCamSink(Sink):
+    """pyvirtualcam.Camera fed OpenCV's BGR frames as PixelFormat.BGR: no conversion on our side."""
+
+    def __init__(self, size: tuple[int, int], fps: float, device: str | None = None, backend: str | None = None):
+        import pyvirtualcam
+
+        self.size = size
+        if device is None and backend is None and platform.system() == "Linux":
+            device = find_labelled_device()
+        try:
+            self.cam = pyvirtualcam.Camera(size[0], size[1], fps, fmt=pyvirtualcam.PixelFormat.BGR,
+                                           device=device, backend=backend)
+        except RuntimeError as exc:
+            reason = " / ".join(str(exc).splitlines()) or "no backend"
+            raise UserError(f"no virtual camera ({reason}): {virtual_camera_help()}") from None
+        self.device = self.cam.device
+
+    def send(self, frame):
+        self.cam.send(np.ascontiguousarray(_fit(frame, self.size)))
+        return True
+
+    def close(self):
+        self.cam.close()
+
+
+def open_sink(output: str, size: tuple[int, int], fps: float, backend: str | None = None) -> Sink:
+    if output == "virtual":
+        return VirtualCamSink(size, fps, backend=backend)
+    if output == "window":
+        return WindowSink()
+    if output == "none":
+        return NullSink()
+    return FileSink(output, size, fps)

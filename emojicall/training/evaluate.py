@@ -1,0 +1,85 @@
+"""`emojicall evaluate`: accuracy, per-class precision/recall/F1 and the confusion matrix of a model on a split,
+through the same classifier code the app runs."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..classifier import EmotionClassifier
+from ..labels import LABELS
+from .data import load_fer
+
+
+def scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
+    n = len(LABELS)
+    confusion = np.zeros((n, n), dtype=np.int64)
+    np.add.at(confusion, (y_true, y_pred), 1)
+    per_class = {}
+    for i, name in enumerate(LABELS):
+        tp = confusion[i, i]
+        precision = tp / confusion[:, i].sum() if confusion[:, i].sum() else 0.0
+        recall = tp / confusion[i].sum() if confusion[i].sum() else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_class[name] = {"precision": round(float(precision), 4), "recall": round(float(recall), 4),
+                           "f1": round(float(f1), 4), "support": int(confusion[i].sum())}
+    return {"accuracy": round(float(np.trace(confusion) / max(1, confusion.sum())), 4),
+            "macro_f1": round(float(np.mean([c["f1"] for c in per_class.values()])), 4),
+            "per_class": per_class, "confusion": confusion.tolist(), "n": int(confusion.sum()),
+            "labels": list(LABELS)}
+
+
+def predict(classifier: EmotionClassifier, images: np.ndarray, batch: int = 256) -> np.ndarray:
+    """Class indices for 48x48 FER images, resized to the model's input when it differs."""
+    import cv2
+
+    preds = []
+    for start in range(0, len(images), batch):
+        chunk = images[start:start + batch]
+        if chunk.shape[1] != classifier.size:
+            chunk = np.stack([cv2.resize(im, (classifier.size, classifier.size)) for im in chunk])
+        preds.append(np.argmax(classifier.predict_crops(chunk[..., None].astype(np.float32)), axis=1))
+    return np.concatenate(preds)
+
+
+def evaluate(model, data: Path, split: str, *, backend: str = "tflite", limit: int | None = None,
+             json_out: Path | None = None, figures: Path | None = None, tta: bool = False) -> dict:
+    classifier = EmotionClassifier(model, backend=backend, tta=tta)
+    images, labels = load_fer(data, split)
+    if limit:
+        images, labels = images[:limit], labels[:limit]
+    result = scores(labels, predict(classifier, images))
+    result.update(model=str(classifier.model_dir), split=split, backend=backend, tta=tta)
+    print(report(result))
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(result, indent=2) + "\n")
+    if figures:
+        from .figures import confusion_png, curves_png
+
+        figures.mkdir(parents=True, exist_ok=True)
+        name = classifier.model_dir.name
+        confusion_png(result, figures / f"{name}_confusion.png")
+        log = classifier.model_dir / "train_log.csv"
+        if log.is_file():
+            curves_png(log, figures / f"{name}_curves.png")
+    return result
+
+
+def report(r: dict) -> str:
+    lines = [f"{r['model']} on {r['split']} ({r['n']} images, {r['backend']}): accuracy {r['accuracy']:.4f}, "
+             f"macro-F1 {r['macro_f1']:.4f}", f"{'class':<10}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}"]
+    for name, c in r["per_class"].items():
+        lines.append(f"{name:<10}{c['precision']:>10.3f}{c['recall']:>8.3f}{c['f1']:>8.3f}{c['support']:>9}")
+    lines.append("confusion (rows true, columns predicted): " + " ".join(n[:3] for n in r["labels"]))
+    for name, row in zip(r["labels"], r["confusion"]):
+        lines.append(f"{name:<10}" + "".join(f"{v:>6}" for v in row))
+    return "\n".join(lines)
+
+
+def read_log(path: Path) -> dict[str, list[float]]:
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    return {k: [float(r[k]) for r in rows] for k in (rows[0] if rows else {})}
