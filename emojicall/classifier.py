@@ -16,6 +16,7 @@ from . import model_files as mf
 from .crop import crop_batch
 from .errors import UserError
 from .labels import LABELS
+from .quiet import native_stderr_silenced
 
 BACKENDS = ("tflite", "keras")
 
@@ -27,13 +28,15 @@ class TFLiteRunner:
         except ImportError:  # older installs: the same interpreter inside TensorFlow
             from tensorflow.lite.python.interpreter import Interpreter
         try:
-            self._it = Interpreter(model_path=str(path), num_threads=num_threads)
-            self._it.allocate_tensors()
+            with native_stderr_silenced():  # LiteRT prints an INFO line to fd 2 when it creates XNNPACK
+                self._it = Interpreter(model_path=str(path), num_threads=num_threads)
+                self._it.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise UserError(f"cannot load model {path} ({str(exc).splitlines()[0]}): re-export or re-download it") from None
         self._in = self._it.get_input_details()[0]["index"]
         self._out = self._it.get_output_details()[0]["index"]
         self.input_shape = tuple(self._it.get_input_details()[0]["shape"])
+        self.output_shape = tuple(self._it.get_output_details()[0]["shape"])
         self._batch = self.input_shape[0]
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
@@ -48,7 +51,10 @@ class TFLiteRunner:
 
 class KerasRunner:
     def __init__(self, path: Path):
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF logs to stderr are noise for users
+        from .tfquiet import import_tensorflow
+
+        import_tensorflow()
         import keras
 
         try:
@@ -58,6 +64,7 @@ class KerasRunner:
             raise UserError(f"cannot load model {path} ({str(exc).splitlines()[0][:200]}): "
                             "use a model saved by `emojicall train`") from None
         self.input_shape = tuple(self._model.input_shape)
+        self.output_shape = tuple(self._model.output_shape)
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         # A direct call, not predict(): predict builds a dataset per call (~50 ms even for one face).
@@ -80,6 +87,9 @@ class EmotionClassifier:
         if tuple(self._run.input_shape[1:]) != (self.size, self.size, 1):
             raise UserError(f"{file}: input shape {self._run.input_shape} does not match meta.json's "
                             f"input_size {self.size}: re-export the model")
+        if self._run.output_shape[-1:] != (len(LABELS),):  # else every frame would fail in classify()
+            raise UserError(f"{file}: output shape {self._run.output_shape} is not {len(LABELS)} classes: "
+                            "use a model trained by `emojicall train`")
         # Outputs follow the model's own label order; reorder them to ours once, here.
         self._order = np.array([self.meta["labels"].index(name) for name in LABELS])
 

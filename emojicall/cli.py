@@ -102,13 +102,17 @@ def _run(args) -> int:
     from .sinks import open_sink
     from .sources import LatestFrameReader, open_source
 
-    pack = EmojiPack(args.emoji_dir) if args.emoji_dir else bundled_pack()
-    pipeline = Pipeline(create_detector(args.detector), EmotionClassifier(args.model, backend=args.backend),
-                        Compositor(pack, style=args.style, show_label=args.show_label),
-                        detect_every=args.detect_every, mirror=args.mirror)
+    source = open_source(args.source, args.width, args.height)  # first: a wrong path is the likeliest mistake
+    try:
+        pack = EmojiPack(args.emoji_dir) if args.emoji_dir else bundled_pack()
+        pipeline = Pipeline(create_detector(args.detector), EmotionClassifier(args.model, backend=args.backend),
+                            Compositor(pack, style=args.style, show_label=args.show_label),
+                            detect_every=args.detect_every, mirror=args.mirror)
+    except BaseException:
+        source.close()
+        raise
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    source = open_source(args.source, args.width, args.height)
     if source.live:
         source = LatestFrameReader(source)
     try:

@@ -10,6 +10,7 @@ models/<name>/
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from .errors import UserError
@@ -28,7 +29,7 @@ DEFAULT_MODEL = "cnn"
 def resolve_model_dir(model: str | Path | None) -> Path:
     """A model given as a directory, a file inside one, or a bare name under models/."""
     if model is None:
-        model = DEFAULT_MODEL
+        model = os.environ.get("EMOJICALL_MODEL") or DEFAULT_MODEL
     path = Path(model)
     if path.is_file():
         path = path.parent

@@ -52,8 +52,10 @@ class NullSink(Sink):
 class FileSink(Sink):
     def __init__(self, path: str | Path, size: tuple[int, int], fps: float):
         self.path, self.size = Path(path), size
-        if self.path.parent and not self.path.parent.exists():
+        try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"cannot write video {self.path} ({exc.strerror}): choose another folder") from None
         fourcc = cv2.VideoWriter_fourcc(*("mp4v" if self.path.suffix.lower() in (".mp4", ".m4v", ".mov") else "MJPG"))
         self._writer = cv2.VideoWriter(str(self.path), fourcc, fps, size)
         if not self._writer.isOpened():

@@ -18,7 +18,10 @@ class MTCNNDetector(Detector):
     def __init__(self, threshold: float = 0.9, min_face_size: int = 20, scale_factor: float = 0.709,
                  thresholds_stages: tuple[float, float, float] = (0.6, 0.7, 0.8), max_width: int = 640):
         super().__init__(max_width)
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF logs to stderr are noise for users
+        from ..tfquiet import import_tensorflow
+
+        import_tensorflow()
         with contextlib.redirect_stdout(io.StringIO()):
             from mtcnn import MTCNN
 

@@ -23,8 +23,10 @@ from .data import load_fer, stratified_split
 def train(arch: str, data: Path, out: Path, *, epochs: int, batch_size: int, lr: float, seed: int,
           val_fraction: float = 0.1, patience: int = 10, augment: bool | None = None, label_smoothing: float = 0.0,
           limit: int | None = None, resume: bool = False, keep_checkpoint: bool = True) -> dict:
+    from ..tfquiet import import_tensorflow
+
+    tf = import_tensorflow()
     import keras
-    import tensorflow as tf
 
     from .architectures import ARCHS
     from .export import export_tflite

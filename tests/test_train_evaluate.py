@@ -1,0 +1,74 @@
+"""A 1-epoch smoke training on a tiny slice of the real FER-2013 train split, then evaluate on real test rows."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from emojicall.classifier import EmotionClassifier
+from emojicall.labels import LABELS
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "emojicall", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
+
+
+@pytest.fixture(scope="module")
+def smoke_model(tmp_path_factory, fer_npz):
+    out = tmp_path_factory.mktemp("models") / "smoke"
+    r = _cli("train", "--arch", "cnn", "--data", str(fer_npz), "--out", str(out), "--epochs", "1",
+             "--limit", "640", "--seed", "3")
+    assert r.returncode == 0, r.stderr[-2000:]
+    return out
+
+
+def test_smoke_training_writes_a_complete_resumable_model_folder(smoke_model):
+    meta = json.loads((smoke_model / "meta.json").read_text())
+    assert meta["labels"] == list(LABELS) and meta["input_size"] == 48 and meta["arch"] == "cnn"
+    assert meta["params"] == 593_383  # the method's CNN, layer for layer
+    assert meta["seed"] == 3 and "--limit 640" in meta["command"] and meta["epochs_run"] == 1
+    for name in ("model.tflite", "model.keras", "checkpoint.keras", "state.json", "train_log.csv"):
+        assert (smoke_model / name).stat().st_size > 0, name
+    log = (smoke_model / "train_log.csv").read_text().splitlines()
+    assert log[0].startswith("epoch") and len(log) == 2
+    clf = EmotionClassifier(smoke_model)
+    assert clf.size == 48
+
+
+def test_resume_continues_from_the_checkpoint(smoke_model, fer_npz):
+    r = _cli("train", "--arch", "cnn", "--data", str(fer_npz), "--out", str(smoke_model), "--epochs", "2",
+             "--limit", "640", "--seed", "3", "--resume")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "resuming" in r.stdout and "at epoch 1" in r.stdout
+    assert len((smoke_model / "train_log.csv").read_text().splitlines()) == 3
+    assert json.loads((smoke_model / "meta.json").read_text())["epochs_run"] == 2
+
+
+def test_evaluate_prints_and_writes_the_scores(smoke_model, fer_npz, tmp_path):
+    out = tmp_path / "scores.json"
+    r = _cli("evaluate", "--model", str(smoke_model), "--data", str(fer_npz), "--split", "publictest",
+             "--limit", "300", "--json", str(out), "--figures", str(tmp_path / "figs"))
+    assert r.returncode == 0, r.stderr[-2000:]
+    result = json.loads(out.read_text())
+    assert {"accuracy", "macro_f1", "per_class", "confusion", "n", "labels"} <= set(result)
+    assert result["n"] == 300 and sum(map(sum, result["confusion"])) == 300
+    assert result["labels"] == list(LABELS) and set(result["per_class"]) == set(LABELS)
+    diag = sum(result["confusion"][i][i] for i in range(7))
+    assert result["accuracy"] == pytest.approx(diag / 300, abs=1e-4)
+    assert f"accuracy {result['accuracy']:.4f}" in r.stdout and "confusion" in r.stdout
+    assert (tmp_path / "figs" / "smoke_confusion.png").stat().st_size > 1000
+    assert (tmp_path / "figs" / "smoke_curves.png").stat().st_size > 1000
+
+
+def test_keras_and_litert_backends_agree(smoke_model, fer_npz):
+    import numpy as np
+
+    from emojicall.training.data import load_fer
+
+    x, _ = load_fer(fer_npz, "publictest")
+    crops = x[:200, ..., None].astype("float32")
+    a = EmotionClassifier(smoke_model, backend="tflite").predict_crops(crops)
+    b = EmotionClassifier(smoke_model, backend="keras").predict_crops(crops)
+    assert np.abs(a - b).max() < 1e-3
