@@ -1,4 +1,8 @@
-"""Wires the stages for one frame: detect -> track -> classify -> smooth -> composite.
+"""Wires the stages for one frame: detect (every Nth frame) -> track -> classify -> smooth -> composite.
+
+Detection is the slow stage (Haar tens of ms, MTCNN a hundred or more), so it runs on only every
+`detect_every`-th frame, and with `async_detect` on a worker thread of its own: the frame loop then never
+waits for it, and an optical-flow tracker moves the boxes on every frame in between.
 
 A fault in any stage for one frame is logged (rate-limited) and that frame goes out without overlay: a
 video call must never freeze because of one bad frame.
@@ -6,6 +10,7 @@ video call must never freeze because of one bad frame.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -18,7 +23,7 @@ from .detectors import Detector
 from .detectors.base import as_bgr
 from .face import Face
 from .smoother import EmotionSmoother
-from .tracker import IoUTracker
+from .tracker import FlowTracker
 
 log = logging.getLogger(__name__)
 
@@ -39,29 +44,106 @@ class RateLimitedLog:
 
 @dataclass
 class StageTimes:
-    detect: list = field(default_factory=list)
-    classify: list = field(default_factory=list)
+    detect: list = field(default_factory=list)    # detector call (sync) or result pick-up (async), seconds
+    track: list = field(default_factory=list)     # flow update of all boxes
+    classify: list = field(default_factory=list)  # one batched call for all faces, plus smoothing
     composite: list = field(default_factory=list)
+
+    def add(self, *values: float) -> None:
+        lists = (self.detect, self.track, self.classify, self.composite)
+        for lst, v in zip(lists, values):
+            lst.append(v)
+        if len(self.detect) > 10_000:  # long runs: keep the recent window only
+            for lst in lists:
+                del lst[:5_000]
+
+
+class DetectWorker:
+    """Runs one detector on its own thread, one frame at a time. submit() never blocks; poll() returns the
+    finished (tag, faces) once, or re-raises what the detector raised."""
+
+    def __init__(self, detector: Detector):
+        self.detector = detector
+        self._cond = threading.Condition()
+        self._job = self._result = None
+        self._busy = self._retired = self._close_detector = False
+        self._thread = threading.Thread(target=self._loop, name="detect", daemon=True)
+        self._thread.start()
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def submit(self, frame: np.ndarray, tag) -> None:
+        with self._cond:
+            self._job, self._busy = (frame, tag), True
+            self._cond.notify()
+
+    def poll(self):
+        with self._cond:
+            result, self._result = self._result, None
+        if result is not None and isinstance(result[1], BaseException):
+            raise result[1]
+        return result
+
+    def wait(self, timeout: float) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._busy, timeout)
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._job is not None or self._retired)
+                if self._job is None:
+                    break
+                (frame, tag), self._job = self._job, None
+            try:
+                result = (tag, self.detector.detect(frame))
+            except Exception as exc:  # noqa: BLE001 - handed to the frame loop, which isolates it
+                result = (tag, exc)
+            with self._cond:
+                self._result, self._busy = result, False
+                self._cond.notify_all()
+        if self._close_detector:
+            self.detector.close()
+
+    def retire(self, close_detector: bool, wait: bool = False) -> None:
+        """Stop after the frame in hand (its result is dropped); closes the detector then, if asked."""
+        self._close_detector = close_detector
+        with self._cond:
+            self._retired, self._job = True, None
+            self._cond.notify()
+        if wait:
+            self._thread.join(timeout=10)
 
 
 class Pipeline:
     def __init__(self, detector: Detector, classifier: EmotionClassifier, compositor: Compositor, *,
-                 detect_every: int = 1, overlay: bool = True, mirror: bool = False, smooth: bool = True):
+                 detect_every: int = 5, overlay: bool = True, mirror: bool = False, smooth: bool = True,
+                 async_detect: bool = False):
         self.detector, self.classifier, self.compositor = detector, classifier, compositor
         self.detect_every, self.overlay, self.mirror = max(1, detect_every), overlay, mirror
-        self.tracker = IoUTracker()
+        # async_detect: live cameras (run_stream turns it on for them); off, output is the same on every run.
+        self.async_detect = async_detect
+        self.tracker = FlowTracker()
         self.smoother = EmotionSmoother() if smooth else None
         self.faults = RateLimitedLog()
         self.times = StageTimes()
         self._frame_no, self._faces = 0, []
+        self._worker: DetectWorker | None = None
+        self._submitted_at = -10**9
 
     def set_detector(self, detector: Detector) -> None:
         """Swap detectors between frames (the tray's radio items); tracks restart with the new boxes."""
         old, self.detector = self.detector, detector
-        self._frame_no, self._faces = 0, []
-        self.tracker.reset()
-        if old is not detector:
+        if self._worker is not None:  # don't wait for a slow detection in hand: the worker closes `old` after it
+            self._worker.retire(close_detector=old is not detector)
+            self._worker = None
+        elif old is not detector:
             old.close()
+        self._frame_no, self._faces = 0, []
+        self._submitted_at = -10**9
+        self.tracker.reset()
 
     def process(self, frame: np.ndarray) -> tuple[np.ndarray, list[Face]]:
         frame = as_bgr(frame)
@@ -72,34 +154,61 @@ class Pipeline:
         stage = "detection"
         try:
             t0 = time.perf_counter()
-            if self._frame_no % self.detect_every == 0:
-                faces = self.tracker.update(self.detector.detect(frame))
-            else:  # between detections the last boxes stand; a fresh classification still runs
-                faces = [Face(box=f.box, score=f.score, landmarks=f.landmarks, track_id=f.track_id)
-                         for f in self._faces]
-            self._frame_no += 1
+            gray = self.tracker.prepare(frame)
+            det = self._detect(frame, gray)
             t1 = time.perf_counter()
+            stage = "tracking"
+            self.tracker.predict(gray)
+            if det is not None:
+                self.tracker.update(*det)
+            faces = self.tracker.faces()
+            self._frame_no += 1
+            t2 = time.perf_counter()
             stage = "classification"
             if faces:
                 self.classifier.classify(frame, faces)
                 if self.smoother is not None:
                     self.smoother.update(faces, self.tracker.active_ids)
-            t2 = time.perf_counter()
+            t3 = time.perf_counter()
             stage = "compositing"
             out = self.compositor.draw(frame.copy(), faces)
-            t3 = time.perf_counter()
+            t4 = time.perf_counter()
         except Exception as exc:  # noqa: BLE001 - any stage fault must not stop the stream
             self.faults(stage, exc)
             self._faces = []
             return frame, []
         self._faces = faces
-        self.times.detect.append(t1 - t0)
-        self.times.classify.append(t2 - t1)
-        self.times.composite.append(t3 - t2)
-        if len(self.times.detect) > 10_000:  # long runs: keep the recent window only
-            for lst in (self.times.detect, self.times.classify, self.times.composite):
-                del lst[:5_000]
+        self.times.add(t1 - t0, t2 - t1, t3 - t2, t4 - t3)
         return out, faces
 
+    def _detect(self, frame: np.ndarray, gray: np.ndarray):
+        """(detections, gray of the frame they were made on) when a detection is ready for this frame."""
+        due = self._frame_no - self._submitted_at >= self.detect_every
+        if not self.async_detect:
+            if self._worker is not None:  # async was switched off: one detector must not run on two threads
+                self._worker.retire(close_detector=False, wait=True)
+                self._worker = None
+            if not due:
+                return None
+            self._submitted_at = self._frame_no
+            return self.detector.detect(frame), None
+        if self._worker is None:
+            self._worker = DetectWorker(self.detector)
+        result = self._worker.poll()
+        if not self._worker.busy and (due or self._frame_no == 0):
+            # A copy: the caller may draw into or reuse its frame while the worker still reads this one.
+            self._worker.submit(frame.copy(), gray)
+            self._submitted_at = self._frame_no
+        return None if result is None else (result[1], result[0])
+
+    def wait_for_detection(self, timeout: float = 10.0) -> bool:
+        """Block until the detection in flight (async mode) is done: for tests and benchmarks that need
+        results to be independent of how fast this machine happens to be."""
+        return self._worker is None or self._worker.wait(timeout)
+
     def close(self) -> None:
-        self.detector.close()
+        if self._worker is not None:
+            self._worker.retire(close_detector=True, wait=True)
+            self._worker = None
+        else:
+            self.detector.close()

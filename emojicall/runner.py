@@ -22,10 +22,13 @@ class RunStats:
 
 
 def run_stream(source: Source, sink: Sink, pipeline: Pipeline, *, max_frames: int | None = None,
-               stop: threading.Event | None = None, on_frame=None, pace_fps: float | None = None) -> RunStats:
+               stop: threading.Event | None = None, on_frame=None, pace_fps: float | None = None,
+               async_detect: bool | None = None) -> RunStats:
     """Process frames until the source ends, max_frames, the sink says stop, or `stop` is set.
     Source and sink are not closed here: whoever opened them closes them. `pace_fps` plays a file source
-    in real time (for a virtual camera); live sources pace themselves."""
+    in real time (for a virtual camera); live sources pace themselves. Detection runs on its own thread
+    (`async_detect`) for live sources unless told otherwise: a camera frame must never wait for the detector."""
+    pipeline.async_detect = bool(source.live or pace_fps) if async_detect is None else async_detect
     stats = RunStats()
     t0 = time.perf_counter()
     while (max_frames is None or stats.frames < max_frames) and not (stop and stop.is_set()):

@@ -4,8 +4,10 @@
 """
 from __future__ import annotations
 
+import collections
 import logging
 import threading
+import time
 from abc import ABC, abstractmethod
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import numpy as np
 
 from .errors import UserError
 from .paths import demo_clip
+from .quiet import native_stderr_silenced, opencv_log_silenced
 
 log = logging.getLogger(__name__)
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
@@ -49,11 +52,12 @@ class CaptureSource(Source):
         self.name = f"camera {spec}" if self.live else str(spec)
         if not self.live and not Path(spec).is_file():
             raise UserError(f"video not found: {spec}: check the path")
-        self._cap = cv2.VideoCapture(spec if self.live else str(spec))
-        if self.live and width and height:
-            self._cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
-            self._cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
-        self._first = self._cap.read()[1] if self._cap.isOpened() else None
+        with opencv_log_silenced():  # our one-line error below says it better than OpenCV's WARN lines
+            self._cap = cv2.VideoCapture(spec if self.live else str(spec))
+            if self.live and width and height:
+                self._cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+                self._cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+            self._first = self._cap.read()[1] if self._cap.isOpened() else None
         if self._first is None:
             self._cap.release()
             what = "no camera answers at that index: run `emojicall doctor` to list cameras" if self.live \
@@ -87,17 +91,23 @@ class ImageSource(Source):
         if not files:
             raise UserError(f"no images in {path}: expected {', '.join(sorted(IMAGE_EXTS))} files")
         self.name, self.fps, self._files = str(path), fps, iter(files)
-        self._first = self._next()
+        if not path.is_dir():  # one named file: say what is wrong with it, not "no readable image"
+            self._first, self._files = _read_image(path), iter(())
+            if self._first is None:
+                raise UserError(f"cannot read image {path}: it is truncated, corrupt or not an 8-bit image: "
+                                "save it again as PNG or JPEG")
+        else:
+            self._first = self._next()
         if self._first is None:
             raise UserError(f"no readable image in {path}: the files are corrupt or not images")
         self._size = (self._first.shape[1], self._first.shape[0])
 
     def _next(self):
         for file in self._files:
-            img = cv2.imread(str(file), cv2.IMREAD_UNCHANGED)
-            if img is not None and img.ndim in (2, 3) and img.dtype == np.uint8:
+            img = _read_image(file)
+            if img is not None:
                 return img
-            log.warning("skipping %s: not a readable 8-bit image", file)
+            log.warning("skipping %s: truncated, corrupt or not an 8-bit image", file)
         return None
 
     @property
@@ -111,14 +121,37 @@ class ImageSource(Source):
         return self._next()
 
 
-class LatestFrameReader(Source):
-    """Reads a live source on its own thread and hands out only the newest frame, so a slow frame never
-    makes the next one stale. read() blocks until a frame newer than the last one returned arrives."""
+def _read_image(path: Path) -> np.ndarray | None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    # libjpeg decodes a truncated JPEG as a half-gray picture (and prints to fd 2): refuse it instead.
+    if data[:2] == b"\xff\xd8" and b"\xff\xd9" not in data[-4096:]:
+        return None
+    with native_stderr_silenced():
+        img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if img is None or img.ndim not in (2, 3) or img.dtype != np.uint8:
+        return None
+    return img
 
-    def __init__(self, source: Source, timeout: float = 2.0):
-        self.source, self.timeout = source, timeout
-        self.fps, self.live, self.name = source.fps, True, source.name
-        self._frame, self._seq, self._taken = None, 0, 0
+
+class LatestFrameReader(Source):
+    """Reads a source on its own thread, so decoding or a camera's wait never blocks the frame loop.
+
+    Live (default): only the newest frame is kept; a frame not taken before the next one arrives is dropped
+    (counted in `dropped`), so a slow frame never makes the next one stale. read() blocks until a frame newer
+    than the last one returned arrives. keep_all=True (files): every frame is handed over in order through a
+    short queue; the reader waits when the queue is full, so nothing is lost and memory stays bounded.
+    After each read(), `stamp` is the time.perf_counter() at which that frame was captured and `seq` its
+    number (1-based) in the source."""
+
+    def __init__(self, source: Source, timeout: float = 2.0, keep_all: bool = False, queue_size: int = 4):
+        self.source, self.timeout, self.keep_all = source, timeout, keep_all
+        self.fps, self.live, self.name = source.fps, not keep_all, source.name
+        self.stamp, self.seq, self.dropped = 0.0, 0, 0
+        self._items: collections.deque = collections.deque()
+        self._cap = max(1, queue_size) if keep_all else 1
         self._ended = False
         self._cond = threading.Condition()
         self._stop = threading.Event()
@@ -130,26 +163,41 @@ class LatestFrameReader(Source):
         return self.source.size
 
     def _loop(self):
+        n = 0
         while not self._stop.is_set():
-            frame = self.source.read()
+            try:
+                frame = self.source.read()
+            except Exception as exc:  # noqa: BLE001 - a camera unplugged mid-call ends the stream, not the thread silently
+                log.warning("reading %s failed (%s); ending the stream", self.name, exc)
+                frame = None
+            stamp = time.perf_counter()
             with self._cond:
                 if frame is None:
                     self._ended = True
                     self._cond.notify_all()
                     return
-                self._frame, self._seq = frame, self._seq + 1
+                n += 1
+                if self.keep_all:
+                    self._cond.wait_for(lambda: len(self._items) < self._cap or self._stop.is_set())
+                elif self._items:
+                    self._items.popleft()
+                    self.dropped += 1
+                self._items.append((frame, stamp, n))
                 self._cond.notify_all()
 
     def read(self):
         with self._cond:
-            self._cond.wait_for(lambda: self._seq > self._taken or self._ended, self.timeout)
-            if self._seq == self._taken:
+            self._cond.wait_for(lambda: self._items or self._ended, self.timeout)
+            if not self._items:
                 return None
-            self._taken = self._seq
-            return self._frame
+            frame, self.stamp, self.seq = self._items.popleft()
+            self._cond.notify_all()
+            return frame
 
     def close(self):
         self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
         self._thread.join(timeout=2)
         self.source.close()
 

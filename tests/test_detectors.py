@@ -61,8 +61,10 @@ def test_nothing_found_in_photos_without_faces(detector):
     assert len(negatives) >= 10
     hits = {p.name: len(detector.detect(cv2.imread(str(p)))) for p in negatives}
     assert hits["opencv_fruits.jpg"] == 0 and hits["opencv_building.jpg"] == 0
-    # Haar fires once on Van Gogh's starry night (a swirl reads as a face); everything else must stay empty.
-    assert sum(hits.values()) <= (1 if detector.name == "haar" else 0), hits
+    # Haar fires on Van Gogh's starry night (swirls read as faces; twice since it runs without equalizeHist,
+    # which had cost it the backlit Intel ASL webcam face); everything else must stay empty.
+    starry = hits.pop("opencv_starry_night.jpg", 0)
+    assert sum(hits.values()) == 0 and starry <= (2 if detector.name == "haar" else 0), (starry, hits)
 
 
 def test_gray_and_bgra_frames_are_accepted(detector):

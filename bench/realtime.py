@@ -1,0 +1,334 @@
+"""Real-time benchmark of the whole frame loop on real clips (run by hand, not in CI); one command:
+
+    .venv/bin/python bench/realtime.py [--note "what else ran on the CPU"]
+
+For a 960x540 clip and a 640x480 webcam clip from ../shared/media, in file mode (every frame, as fast as
+possible) and paced live mode (a camera emulated at the clip's fps: frames not taken in time are dropped),
+it runs each configuration in a fresh subprocess and records per-stage ms (p50/p95), end-to-end fps,
+capture-to-output latency, CPU use, peak RSS and startup time to the first output frame:
+  naive   Haar (1.1, 5, min 30) on every full frame, Keras model.predict per face
+  fer     the `fer` package (Haar + its TFLite model), from its own venv (FER_PYTHON, default /tmp/fervenv)
+  haar    EmojiCall with Haar: detection every 5th frame (live: on its own thread), flow tracking, batched LiteRT
+  mtcnn   EmojiCall with MTCNN, the same way
+and the emoji stability of the smoother on real clips. Writes bench/results.json and bench/results.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+MEDIA = ROOT.parent / "shared" / "media" / "videos"
+CLIPS = {"540p": MEDIA / "negatives_and_transitions" / "face_noface.mov",
+         "480p": MEDIA / "webcam" / "intel_asl_book.mkv"}
+CONFIGS = ("naive", "fer", "haar", "mtcnn")
+MODES = ("file", "live")
+FER_PYTHON = os.environ.get("FER_PYTHON", "/tmp/fervenv/bin/python")
+DETECT_EVERY = 5
+REPEAT = 3  # file mode plays each (2-6 s) clip this many times, for steadier numbers
+
+
+def best_model() -> Path:
+    for name in ("cnn", "mlp"):
+        if (ROOT / "models" / name / "meta.json").is_file():
+            return ROOT / "models" / name
+    raise SystemExit("no trained model in models/ (cnn or mlp): train one with `emojicall train`")
+
+
+# ---------------------------------------------------------------- child: one configuration, one clip, one mode
+class PacedClip:
+    """A clip played like a camera: frame i is ready at start + i / fps, whether or not anyone took i - 1."""
+
+    def __init__(self, path: Path, repeat: int = 1):
+        import cv2
+
+        self._cv2, self.path, self.repeat = cv2, path, repeat
+        self._cap = cv2.VideoCapture(str(path))
+        fps = self._cap.get(cv2.CAP_PROP_FPS)
+        self.fps = fps if 1 <= fps <= 120 else 30.0
+        self.name, self.live, self._i, self._t0 = str(path), True, 0, None
+        self.size = (int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+
+    def read(self):
+        ok, frame = self._cap.read()
+        if not ok and self.repeat > 1:
+            self.repeat -= 1
+            self._cap.release()
+            self._cap = self._cv2.VideoCapture(str(self.path))
+            ok, frame = self._cap.read()
+        if not ok:
+            return None
+        self._t0 = self._t0 or time.perf_counter()
+        delay = self._t0 + self._i / self.fps - time.perf_counter()
+        self._i += 1
+        if delay > 0:
+            time.sleep(delay)
+        return frame
+
+    def close(self):
+        self._cap.release()
+
+
+class FileClip(PacedClip):
+    def read(self):
+        ok, frame = self._cap.read()
+        if not ok and self.repeat > 1:
+            self.repeat -= 1
+            self._cap.release()
+            self._cap = self._cv2.VideoCapture(str(self.path))
+            ok, frame = self._cap.read()
+        return frame if ok else None
+
+
+def make_processor(config: str, mode: str):
+    """A function frame -> (output frame, stage seconds dict) for one configuration."""
+    if config == "fer":
+        from fer.fer import FER  # fer 25.x: the package root no longer re-exports it
+
+        fer = FER(mtcnn=False, use_tflite=True)
+
+        def run(frame):
+            t = time.perf_counter()
+            fer.detect_emotions(frame)
+            return frame, {"total": time.perf_counter() - t}
+        return run
+
+    from emojicall.compositor import Compositor
+    from emojicall.emojis import bundled_pack
+
+    compositor = Compositor(bundled_pack())
+    if config == "naive":
+        import cv2
+        import keras
+        import numpy as np
+
+        from emojicall.crop import crop_face, to_gray
+        from emojicall.detectors.haar import HaarDetector
+        from emojicall.labels import LABELS
+
+        det = HaarDetector(scale_factor=1.1, min_neighbors=5, min_size=30, max_width=0)
+        model = keras.models.load_model(best_model() / "model.keras", safe_mode=True, compile=False)
+        meta = json.loads((best_model() / "meta.json").read_text())
+        order = np.array([meta["labels"].index(n) for n in LABELS])
+
+        def run(frame):
+            t0 = time.perf_counter()
+            faces = det.detect(frame)
+            t1 = time.perf_counter()
+            gray = to_gray(frame)
+            for f in faces:
+                crop = crop_face(gray, f.box, meta["input_size"]).astype(np.float32)[None, ..., None]
+                f.probs = model.predict(crop, verbose=0)[0][order]
+            t2 = time.perf_counter()
+            out = compositor.draw(frame.copy(), faces)
+            t3 = time.perf_counter()
+            return out, {"detect": t1 - t0, "classify": t2 - t1, "composite": t3 - t2}
+        del cv2
+        return run
+
+    from emojicall.classifier import EmotionClassifier
+    from emojicall.detectors import create_detector
+    from emojicall.pipeline import Pipeline
+
+    pipe = Pipeline(create_detector(config), EmotionClassifier(best_model()), compositor,
+                    detect_every=DETECT_EVERY, async_detect=mode == "live")  # as run_stream does
+
+    def run(frame):
+        out, _ = pipe.process(frame)
+        t = pipe.times
+        return out, {"detect": t.detect[-1], "track": t.track[-1], "classify": t.classify[-1],
+                     "composite": t.composite[-1]} if t.detect else {}
+    run.pipeline = pipe
+    return run
+
+
+def child(config: str, clip: Path, mode: str) -> dict:
+    import numpy as np
+
+    from emojicall.sources import LatestFrameReader
+
+    process = make_processor(config, mode)
+    src_cls = FileClip if mode == "file" else PacedClip
+    reader = LatestFrameReader(src_cls(clip, REPEAT if mode == "file" else 2), keep_all=mode == "file")
+    stages: dict[str, list] = {}
+    latency, first_out, n = [], None, 0
+    ru0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+    while (frame := reader.read()) is not None:
+        out, times = process(frame)
+        done = time.perf_counter()
+        if first_out is None:
+            first_out = time.time()
+            ru0, t0 = resource.getrusage(resource.RUSAGE_SELF), done  # steady state from here
+        else:
+            n += 1
+            latency.append(done - reader.stamp)
+            for k, v in times.items():
+                stages.setdefault(k, []).append(v)
+    wall = time.perf_counter() - t0
+    ru1 = resource.getrusage(resource.RUSAGE_SELF)
+    reader.close()
+    if hasattr(process, "pipeline"):
+        process.pipeline.close()
+
+    def pct(values):
+        return {"p50": round(1000 * float(np.percentile(values, 50)), 2),
+                "p95": round(1000 * float(np.percentile(values, 95)), 2)} if values else None
+    return {"config": config, "clip": clip.name, "mode": mode, "frames": n + 1,
+            "source_fps": round(reader.fps, 2), "dropped": reader.dropped,
+            "fps": round(n / wall, 1) if wall > 0 else None,
+            "stages_ms": {k: pct(v) for k, v in stages.items()},
+            "latency_ms": pct(latency), "first_output_time": first_out,
+            "cpu_percent": round(100 * (ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime) / wall, 1),
+            "peak_rss_mb": round(ru1.ru_maxrss / 1024, 1)}
+
+
+# ---------------------------------------------------------------- parent
+def run_child(config: str, clip: Path, mode: str) -> dict:
+    python = FER_PYTHON if config == "fer" else sys.executable
+    if config == "fer" and not Path(python).exists():
+        return {"config": config, "clip": clip.name, "mode": mode,
+                "error": f"{python} not found: python3 -m venv /tmp/fervenv && /tmp/fervenv/bin/pip install fer"}
+    start = time.time()
+    proc = subprocess.run([python, __file__, "--child", config, str(clip), mode], capture_output=True, text=True,
+                          timeout=900, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        return {"config": config, "clip": clip.name, "mode": mode,
+                "error": (proc.stderr.strip().splitlines() or ["no output"])[-1][:300]}
+    result = json.loads(lines[-1])
+    result["startup_s"] = round(result.pop("first_output_time") - start, 2)
+    return result
+
+
+def smoothing_metrics() -> dict:
+    """Emoji switches per second on still faces, and frames until a real change shows, with and without the
+    smoother, on the best model's real outputs (Haar boxes, largest face)."""
+    import cv2
+    import numpy as np
+
+    from emojicall.classifier import EmotionClassifier
+    from emojicall.detectors import create_detector
+    from emojicall.face import Face
+    from emojicall.smoother import EmotionSmoother
+
+    clf, det = EmotionClassifier(best_model()), create_detector("haar")
+    crema = "expressions/cremad_actor1001/1001_DFA_{}_XX.flv"
+    still = [crema.format("NEU"), crema.format("HAP"), crema.format("ANG"), "webcam/intel_asl_book.mkv",
+             "webcam/pyfeat_single_face_smile.mp4"]
+    steps = [(crema.format("NEU"), crema.format("HAP")), (crema.format("HAP"), crema.format("ANG")),
+             (crema.format("ANG"), crema.format("HAP")), (crema.format("HAP"), crema.format("SAD")),
+             ("webcam/pyfeat_single_face_smile.mp4", crema.format("HAP"))]
+    probs = {}
+    for clip in {c for pair in steps for c in pair} | set(still):
+        cap, seq = cv2.VideoCapture(str(MEDIA / clip)), []
+        while (frame := cap.read()[1]) is not None:
+            faces = det.detect(frame)
+            if faces:
+                seq.append(clf.classify(frame, [max(faces, key=lambda f: f.area)])[0])
+        probs[clip] = np.array(seq)
+
+    def shown(seq, smooth):
+        s, out = EmotionSmoother(), []
+        for p in seq:
+            f = Face(box=(0, 0, 2, 2), probs=p, track_id=1)
+            if smooth:
+                s.update([f])
+            out.append(int(np.argmax(f.probs)))
+        return np.array(out)
+
+    result = {"model": best_model().name, "smoother": vars(EmotionSmoother()) | {}}
+    result["smoother"] = {k: v for k, v in result["smoother"].items() if not k.startswith("_")}
+    for smooth in (False, True):
+        key = "smoothed" if smooth else "raw"
+        seconds = sum(len(probs[c]) for c in still) / 30.0
+        switches = sum(int((np.diff(shown(probs[c], smooth)) != 0).sum()) for c in still)
+        delays = {}
+        for a, b in steps:
+            target = int(np.bincount(probs[b].argmax(1)).argmax())
+            lbl = shown(np.concatenate([probs[a], probs[b]]), smooth)[len(probs[a]):]
+            hit = np.nonzero(lbl == target)[0]
+            delays[f"{Path(a).stem}->{Path(b).stem}"] = round(float(hit[0]) / 30, 3) if len(hit) else None
+        result[key] = {"switches_per_s_still": round(switches / seconds, 2), "still_seconds": round(seconds, 1),
+                       "delay_s_after_change": delays}
+    return result
+
+
+def write_md(report: dict) -> str:
+    rows = ["| clip | mode | config | fps | x naive | detect ms p50/p95 | track | classify | composite | "
+            "latency ms p50/p95 | dropped | CPU % | peak RSS MB | startup s |", "|" + "---|" * 14]
+    naive = {(r["clip"], r["mode"]): r.get("fps") for r in report["runs"] if r["config"] == "naive"}
+
+    def st(r, k):
+        v = (r.get("stages_ms") or {}).get(k)
+        return f"{v['p50']}/{v['p95']}" if v else "-"
+    for r in report["runs"]:
+        if "error" in r:
+            rows.append(f"| {r['clip']} | {r['mode']} | {r['config']} | error: {r['error']} |" + " |" * 10)
+            continue
+        base = naive.get((r["clip"], r["mode"]))
+        ratio = f"{r['fps'] / base:.1f}" if base else "-"
+        lat = r["latency_ms"]
+        det = st(r, "detect") if r["config"] != "fer" else f"(all) {st(r, 'total')}"
+        rows.append(f"| {r['clip']} | {r['mode']} | {r['config']} | {r['fps']} | {ratio} | {det} | {st(r, 'track')} | "
+                    f"{st(r, 'classify')} | {st(r, 'composite')} | {lat['p50']}/{lat['p95']} | {r['dropped']} | "
+                    f"{r['cpu_percent']} | {r['peak_rss_mb']} | {r['startup_s']} |")
+    sm = report.get("smoothing", {})
+    lines = [f"# Real-time benchmark ({report['date']})", "", f"CPU: {report['cpu']}", "",
+             f"Model: {report['model']}. EmojiCall detects every {DETECT_EVERY}th frame (live: on a worker thread). "
+             f"File mode plays each clip {REPEAT}x; live mode paces it at its own fps (2x). Ratios are against "
+             "the naive loop of the same run. Re-run: `.venv/bin/python bench/realtime.py`.", "", *rows, ""]
+    if sm:
+        lines += ["## Emoji stability (smoother)", "",
+                  f"Smoother {sm['smoother']}, model {sm['model']}, {sm['raw']['still_seconds']} s of still faces.", "",
+                  "| | emoji switches / s on still faces | seconds until a real change shows |", "|---|---|---|",
+                  f"| raw argmax | {sm['raw']['switches_per_s_still']} | {sm['raw']['delay_s_after_change']} |",
+                  f"| smoothed | {sm['smoothed']['switches_per_s_still']} | {sm['smoothed']['delay_s_after_change']} |", ""]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--child", nargs=3, metavar=("CONFIG", "CLIP", "MODE"), help=argparse.SUPPRESS)
+    ap.add_argument("--configs", default=",".join(CONFIGS))
+    ap.add_argument("--clips", default=",".join(CLIPS))
+    ap.add_argument("--modes", default=",".join(MODES))
+    ap.add_argument("--note", default="", help="what else was running on the CPU")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results", help="writes OUT.json and OUT.md")
+    ap.add_argument("--no-smoothing", dest="smoothing", action="store_false", help="skip the smoother measurement")
+    args = ap.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(args.child[0], Path(args.child[1]), args.child[2])), flush=True)
+        return 0
+    missing = [str(p) for p in CLIPS.values() if not p.is_file()]
+    if missing:
+        print(f"needs {', '.join(missing)} (the shared media folder beside the project root)", file=sys.stderr)
+        return 2
+    load = os.getloadavg()[0]
+    report = {"date": time.strftime("%Y-%m-%d %H:%M"), "model": best_model().name,
+              "cpu": f"{os.cpu_count()} cores, 1-min load average {load:.1f} at the start"
+                     + (f"; {args.note}" if args.note else ""), "runs": []}
+    for clip in args.clips.split(","):
+        for mode in args.modes.split(","):
+            for config in args.configs.split(","):
+                r = run_child(config, CLIPS[clip], mode)
+                report["runs"].append(r)
+                print(json.dumps({k: r.get(k) for k in ("clip", "mode", "config", "fps", "latency_ms", "startup_s",
+                                                          "peak_rss_mb", "error")}), flush=True)
+    if args.smoothing:
+        report["smoothing"] = smoothing_metrics()
+    args.out.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n")
+    args.out.with_suffix(".md").write_text(write_md(report) + "\n")
+    print(args.out.with_suffix(".md").read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""Speed design, checked for behaviour (timings live in bench/realtime.py): the capture thread hands over
+the newest frame (live) or every frame (file), the pipeline follows a face with detection on every 5th frame
+or on a worker thread, batched and per-face classification agree, and Haar never imports TensorFlow."""
+import subprocess
+import sys
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import ROOT, shared_path
+from emojicall.classifier import EmotionClassifier
+from emojicall.compositor import Compositor
+from emojicall.detectors.haar import HaarDetector
+from emojicall.emojis import bundled_pack
+from emojicall.pipeline import Pipeline
+from emojicall.sources import CaptureSource, LatestFrameReader
+
+
+def decode_all(path):
+    cap, out = cv2.VideoCapture(str(path)), []
+    while (frame := cap.read()[1]) is not None:
+        out.append(frame)
+    return out
+
+
+@pytest.fixture(scope="module")
+def model_dir():
+    for name in ("cnn", "mlp"):
+        if (ROOT / "models" / name / "meta.json").is_file():
+            return ROOT / "models" / name
+    pytest.skip("needs a trained model in models/cnn or models/mlp")
+
+
+@pytest.fixture(scope="module")
+def clip():
+    return shared_path("media", "videos", "webcam", "intel_asl_book.mkv")
+
+
+def test_live_reader_hands_over_the_newest_frame(clip):
+    expected = decode_all(clip)
+    reader = LatestFrameReader(CaptureSource(clip))
+    try:
+        for _ in range(200):  # the consumer is late: the whole clip decodes before it asks
+            if reader._ended:
+                break
+            time.sleep(0.05)
+        frame = reader.read()
+        assert reader.seq == len(expected) and np.array_equal(frame, expected[-1])
+        assert reader.dropped == len(expected) - 1
+        assert reader.read() is None
+    finally:
+        reader.close()
+
+
+def test_file_reader_keeps_every_frame_in_order(clip):
+    expected = decode_all(clip)
+    reader = LatestFrameReader(CaptureSource(clip), keep_all=True, queue_size=2)
+    try:
+        got = []
+        while (frame := reader.read()) is not None:
+            got.append((reader.seq, frame))
+            time.sleep(0.002)  # slower than decoding: the reader must wait, not drop
+        assert [s for s, _ in got] == list(range(1, len(expected) + 1))
+        assert all(np.array_equal(f, e) for (_, f), e in zip(got, expected))
+        assert reader.dropped == 0
+    finally:
+        reader.close()
+
+
+def test_batched_and_per_face_classification_agree(model_dir):
+    img = cv2.imread(str(shared_path("media", "face_boxes", "dlib_voc", "2007_007763.jpg")))
+    faces = HaarDetector(max_width=0, min_size=20).detect(img)
+    assert len(faces) >= 3
+    clf = EmotionClassifier(model_dir)
+    batched = clf.classify(img, faces).copy()
+    single = np.concatenate([clf.classify(img, [f]) for f in faces])
+    assert np.array_equal(batched.argmax(1), single.argmax(1))
+    np.testing.assert_allclose(batched, single, atol=1e-4)
+
+
+def run_pipeline(clip, model_dir, **options):
+    pipe = Pipeline(HaarDetector(), EmotionClassifier(model_dir), Compositor(bundled_pack()), **options)
+    out = []
+    for i, frame in enumerate(decode_all(clip)):
+        out.append(pipe.process(frame)[1])
+        if i % 3 == 2:  # async: results come back 1-3 frames after their frame, whatever this machine's speed
+            pipe.wait_for_detection()
+    pipe.close()
+    return pipe, out
+
+
+def test_detect_every_fifth_frame_still_overlays_every_frame_deterministically(clip, model_dir):
+    pipe, faces = run_pipeline(clip, model_dir, detect_every=5)
+    assert pipe.faults.count == 0
+    shown = [f for f in faces if f]
+    assert len(shown) >= 0.95 * len(faces)
+    assert len({x.track_id for fs in faces for x in fs if x.box[1] < 300}) == 1  # the man's face: one id
+    _, again = run_pipeline(clip, model_dir, detect_every=5)
+    assert [[(x.box, x.label) for x in fs] for fs in faces] == [[(x.box, x.label) for x in fs] for fs in again]
+
+
+def test_async_detection_overlays_the_face(clip, model_dir):
+    pipe, faces = run_pipeline(clip, model_dir, detect_every=5, async_detect=True)
+    assert pipe.faults.count == 0
+    first = next(i for i, f in enumerate(faces) if f)
+    assert first <= 3  # the first result comes back while frames keep flowing
+    assert len({x.track_id for fs in faces for x in fs if x.box[1] < 300}) == 1
+    assert sum(bool(f) for f in faces[first:]) >= 0.95 * len(faces[first:])
+
+
+def test_haar_pipeline_never_imports_tensorflow(clip, model_dir):
+    code = f"""
+import sys, cv2
+from emojicall.classifier import EmotionClassifier
+from emojicall.compositor import Compositor
+from emojicall.detectors import create_detector
+from emojicall.emojis import bundled_pack
+from emojicall.pipeline import Pipeline
+from emojicall.sources import CaptureSource, LatestFrameReader
+p = Pipeline(create_detector("haar"), EmotionClassifier({str(model_dir)!r}), Compositor(bundled_pack()),
+             async_detect=True)
+src = LatestFrameReader(CaptureSource({str(clip)!r}), keep_all=True)
+frames = faces = 0
+while frames < 40 and (frame := src.read()) is not None:
+    faces += len(p.process(frame)[1])
+    frames += 1
+    p.wait_for_detection()
+src.close(); p.close()
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "mtcnn"))
+print(frames, faces, heavy)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    frames, faces, heavy = out.stdout.split(maxsplit=2)
+    assert int(frames) == 40 and int(faces) > 0
+    assert heavy.strip() == "[]"
