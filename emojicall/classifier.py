@@ -35,8 +35,8 @@ class TFLiteRunner:
             raise UserError(f"cannot load model {path} ({str(exc).splitlines()[0]}): re-export or re-download it") from None
         self._in = self._it.get_input_details()[0]["index"]
         self._out = self._it.get_output_details()[0]["index"]
-        self.input_shape = tuple(self._it.get_input_details()[0]["shape"])
-        self.output_shape = tuple(self._it.get_output_details()[0]["shape"])
+        self.input_shape = tuple(int(v) for v in self._it.get_input_details()[0]["shape"])
+        self.output_shape = tuple(int(v) for v in self._it.get_output_details()[0]["shape"])
         self._batch = self.input_shape[0]
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
@@ -61,7 +61,7 @@ class KerasRunner:
             with contextlib.redirect_stdout(io.StringIO()):
                 self._model = keras.models.load_model(path, safe_mode=True, compile=False)
         except Exception as exc:  # Keras raises many types for bad files; all mean "this file is unusable"
-            raise UserError(f"cannot load model {path} ({str(exc).splitlines()[0][:200]}): "
+            raise UserError(f"cannot load model {path} ({_keras_load_error(exc)}): "
                             "use a model saved by `emojicall train`") from None
         self.input_shape = tuple(self._model.input_shape)
         self.output_shape = tuple(self._model.output_shape)
@@ -69,6 +69,15 @@ class KerasRunner:
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         # A direct call, not predict(): predict builds a dataset per call (~50 ms even for one face).
         return np.asarray(self._model(batch, training=False))
+
+
+def _keras_load_error(exc: Exception) -> str:
+    text = str(exc)
+    if "arbitrary code execution" in text or "safe_mode" in text:
+        return "it carries Python code (a Lambda layer), and code from a model file is never run"
+    if "Could not locate" in text:
+        return "it needs custom layers or functions that EmojiCall does not have"
+    return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
 class EmotionClassifier:
@@ -99,7 +108,7 @@ class EmotionClassifier:
             return np.zeros((0, len(LABELS)), np.float32)
         probs = self._run(np.ascontiguousarray(crops, dtype=np.float32))
         if self.tta:
-            probs = (probs + self._run(np.ascontiguousarray(crops[:, :, ::-1]))) / 2
+            probs = (probs + self._run(np.ascontiguousarray(crops[:, :, ::-1], dtype=np.float32))) / 2
         return probs[:, self._order]
 
     def classify(self, frame: np.ndarray, faces) -> np.ndarray:

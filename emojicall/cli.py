@@ -54,13 +54,14 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--style", default="emoji", help="emoji (over the face) | badge (beside it) | label (text)")
     r.add_argument("--show-label", action="store_true", help="also write the emotion's name above each face")
     r.add_argument("--mirror", action="store_true", help="flip left-right (meeting apps mirror the self-view already)")
-    r.add_argument("--detect-every", type=int, default=1, help="run the detector every N frames, track between")
+    r.add_argument("--detect-every", type=int, default=5,
+                   help="run the detector every N frames, optical-flow tracking between (default 5)")
     r.add_argument("--width", type=int, default=1280, help="camera capture width (cameras only)")
     r.add_argument("--height", type=int, default=720, help="camera capture height (cameras only)")
     r.set_defaults(func=_run)
 
     t = sub.add_parser("train", help="train an emotion model on FER-2013")
-    t.add_argument("--arch", required=True, help="mlp | cnn")
+    t.add_argument("--arch", required=True, help="mlp | cnn | fernet | fernet_l")
     t.add_argument("--data", type=Path, help="fer2013.npz, Kaggle's fer2013.csv, or a train/ test/ folder")
     t.add_argument("--out", type=Path, required=True, help="model folder to write, e.g. models/cnn")
     t.add_argument("--epochs", type=int, default=60)
@@ -68,7 +69,17 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--lr", type=float, default=1e-3)
     t.add_argument("--seed", type=int, default=1234)
     t.add_argument("--patience", type=int, default=10, help="early stop after this many epochs without gain")
-    t.add_argument("--label-smoothing", type=float, default=0.0)
+    t.add_argument("--label-smoothing", type=float, help="default: 0.1 for fernet, 0 for mlp and cnn")
+    t.add_argument("--size", type=int, help="input size in pixels (default: the architecture's, 44 for fernet)")
+    t.add_argument("--aug", dest="aug_policy", help="shift (flip + shift, mlp/cnn default) | affine "
+                   "(flip, rotation, zoom, shift, brightness/contrast: fernet default)")
+    t.add_argument("--class-weight", help="none | sqrt | balanced: weight rare classes (disgust) up "
+                   "(default: sqrt for fernet, none for mlp and cnn)")
+    t.add_argument("--mixup", type=float, help="mixup Beta(a, a) strength, 0 = off (default 0)")
+    t.add_argument("--optimizer", help="adam | adamw | sgd (Nesterov) (default: adamw for fernet, else adam)")
+    t.add_argument("--weight-decay", type=float, help="decoupled weight decay (default: 0.05 for fernet, else 0)")
+    t.add_argument("--quantize", default="none", help="runtime model.tflite: none | dynamic-int8 | float16 "
+                   "(model.keras stays float; measure with bench/classifier.py --quant first)")
     t.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                    help="random flip and shift (default: on for CNNs, off for the MLP)")
     t.add_argument("--limit", type=int, help="train on the first N images only (smoke tests)")
@@ -85,22 +96,27 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--limit", type=int, help="score the first N images only")
     e.add_argument("--json", type=Path, help="write the scores as JSON here")
     e.add_argument("--figures", type=Path, help="write confusion-matrix and training-curve PNGs here")
+    e.add_argument("--tta", action="store_true", help="average each face with its mirror image (2x the work)")
     e.set_defaults(func=_evaluate)
     return p
 
 
 def _run(args) -> int:
+    import logging
     import signal
     import threading
+
+    logging.basicConfig(format="emojicall: %(message)s")  # warnings (camera lost, a bad frame): one line each
 
     from .classifier import EmotionClassifier
     from .compositor import Compositor
     from .detectors import create_detector
     from .emojis import EmojiPack, bundled_pack
     from .pipeline import Pipeline
+    from .resilient import ResilientSource
     from .runner import run_stream
     from .sinks import open_sink
-    from .sources import LatestFrameReader, open_source
+    from .sources import open_source
 
     source = open_source(args.source, args.width, args.height)  # first: a wrong path is the likeliest mistake
     try:
@@ -112,13 +128,24 @@ def _run(args) -> int:
         source.close()
         raise
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    if source.live:
-        source = LatestFrameReader(source)
+
+    def on_signal(*_):  # Ctrl-C / SIGTERM: finish the frame in hand, then release devices and the file
+        if stop.is_set():
+            raise KeyboardInterrupt  # a second one: the user means it
+        stop.set()
+
+    handlers = {}
+    if threading.current_thread() is threading.main_thread():
+        handlers = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    if source.live:  # a camera: keep sending frames through glitches and unplugging, reconnect by itself
+        source = ResilientSource(lambda: open_source(args.source, args.width, args.height), first=source)
     try:
         sink = open_sink(args.output, source.size, source.fps)
     except BaseException:
         source.close()
+        pipeline.close()
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
         raise
     pace = source.fps if args.output == "virtual" and not source.live else None
     try:
@@ -129,6 +156,8 @@ def _run(args) -> int:
         sink.close()
         source.close()
         pipeline.close()
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
     if stats is not None:
         print(f"{stats.frames} frames processed, {stats.faces} faces found, {stats.fps:.1f} fps mean")
     if args.output not in ("virtual", "window", "none"):
@@ -147,7 +176,9 @@ def _train(args) -> int:
 
     train(args.arch, _data(args.data), args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
           seed=args.seed, patience=args.patience, augment=args.augment, label_smoothing=args.label_smoothing,
-          limit=args.limit, resume=args.resume, keep_checkpoint=args.keep_checkpoint)
+          limit=args.limit, resume=args.resume, keep_checkpoint=args.keep_checkpoint, size=args.size,
+          aug_policy=args.aug_policy, class_weight=args.class_weight, mixup=args.mixup, optimizer=args.optimizer,
+          weight_decay=args.weight_decay, quantize=args.quantize)
     return 0
 
 
@@ -155,5 +186,5 @@ def _evaluate(args) -> int:
     from .training.evaluate import evaluate
 
     evaluate(args.model, _data(args.data), args.split, backend=args.backend, limit=args.limit,
-             json_out=args.json, figures=args.figures)
+             json_out=args.json, figures=args.figures, tta=args.tta)
     return 0

@@ -1,30 +1,23 @@
-"""Where bundled files live: in a wheel, models/ and assets/ are installed as emojicall.models and
-emojicall.assets; in a source checkout they sit at the top of the repo."""
+"""Where bundled files live: a wheel installs models/ and assets/ inside the package (emojicall/models,
+emojicall/assets); a source checkout has them at the top of the repo."""
 from __future__ import annotations
 
 from pathlib import Path
 
-_REPO = Path(__file__).resolve().parent.parent
+_PACKAGE = Path(__file__).resolve().parent
 
 
-def _bundled(package: str, folder: str, probe: str) -> Path:
-    try:
-        from importlib.resources import files
-
-        root = Path(str(files(package)))
-        if (root / probe).exists():
-            return root
-    except (ModuleNotFoundError, TypeError):
-        pass
-    return _REPO / folder
+def _bundled(folder: str, probe: str) -> Path:
+    installed = _PACKAGE / folder
+    return installed if (installed / probe).exists() else _PACKAGE.parent / folder
 
 
 def models_root() -> Path:
-    return _bundled("emojicall.models", "models", "cnn")
+    return _bundled("models", "mlp")
 
 
 def assets_root() -> Path:
-    return _bundled("emojicall.assets", "assets", "emojis")
+    return _bundled("assets", "emojis")
 
 
 def bundled_emojis() -> Path:

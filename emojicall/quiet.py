@@ -31,3 +31,15 @@ def native_stderr_silenced():
         finally:
             os.dup2(saved, 2)
             os.close(saved)
+
+
+@contextlib.contextmanager
+def opencv_log_silenced():
+    """OpenCV's own logger off for the block: opening a missing camera prints several WARN/ERROR lines."""
+    import cv2
+
+    previous = cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    try:
+        yield
+    finally:
+        cv2.utils.logging.setLogLevel(previous)

@@ -71,6 +71,12 @@ class FileSink(Sink):
 
 class WindowSink(Sink):
     def __init__(self, title: str = "EmojiCall preview"):
+        import os
+
+        # OpenCV's window aborts the process (no exception) without a display: refuse first, in one line.
+        if platform.system() == "Linux" and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            raise UserError("cannot open a preview window: no display (DISPLAY is not set); "
+                            "use --output FILE.mp4 or virtual")
         self.title = title
 
     def send(self, frame):

@@ -21,6 +21,7 @@ def _err(*args):
     (["run", "--source", "demo", "--style", "sparkles", "--output", "none"], "unknown style 'sparkles'"),
     (["run", "--source", "demo", "--model", "no_such_model", "--output", "none"], "model not found: no_such_model"),
     (["run", "--source", "demo", "--emoji-dir", "no/such/pack", "--output", "none"], "emoji folder not found"),
+    (["run", "--source", "demo", "--output", "window"], "cannot open a preview window: no display"),
     (["evaluate", "--split", "validation"], "unknown split 'validation'"),
     (["evaluate", "--data", "no/such/fer2013.csv"], "data not found: no/such/fer2013.csv"),
     (["train", "--arch", "transformer", "--out", "/tmp/never"], "unknown architecture 'transformer'"),

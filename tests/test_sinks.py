@@ -36,11 +36,13 @@ class CaptureBackend:
 
 
 @pytest.fixture
-def capture_backend():
-    pyvirtualcam.register_backend("emojicall-test", CaptureBackend)
+def capture_backend(monkeypatch):
+    # Only the platform's own backends plus ours: other test modules register recorders of their own.
+    native = {k: v for k, v in pyvirtualcam.camera.BACKENDS.items() if not k.startswith("emojicall")}
+    monkeypatch.setattr(pyvirtualcam.camera, "BACKENDS", native)
+    pyvirtualcam.register_backend("emojicall-sinks-test", CaptureBackend)
     CaptureBackend.instances.clear()
     yield CaptureBackend
-    pyvirtualcam.camera.BACKENDS.pop("emojicall-test", None)
 
 
 def test_run_to_virtual_camera_sends_every_processed_frame_as_bgr(capture_backend, tmp_path):
@@ -70,7 +72,7 @@ def test_run_to_virtual_camera_sends_every_processed_frame_as_bgr(capture_backen
 
 
 def test_virtual_sink_resizes_frames_of_another_size(capture_backend):
-    sink = VirtualCamSink((320, 240), 30, backend="emojicall-test")
+    sink = VirtualCamSink((320, 240), 30, backend="emojicall-sinks-test")
     image = cv2.imread(str(shared_path("media", "face_boxes", "silver_cc_frames", "1001_DFA_ANG_XX_f030.png")))
     sink.send(image)
     sink.close()
