@@ -1,0 +1,173 @@
+"""`emojicall doctor`: checks every part the app needs and prints one line each, with the fix for what is
+missing. Exit code 0 only when everything needed is there."""
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import importlib.util
+import os
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import UserError
+from .sinks import CAM_LABEL, MODPROBE, find_labelled_device, virtual_camera_help
+
+ZOOM_NOTE = "Chrome needs exclusive_caps=1; if Zoom does not list EmojiCam, load it again without exclusive_caps=1"
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    needed: bool = True
+
+    @property
+    def mark(self) -> str:
+        return "ok" if self.ok else "FAIL" if self.needed else "warn"
+
+
+def check_cameras(camera: str) -> Check:
+    from .cameras import list_cameras, probe
+
+    if not camera.isdigit():
+        size = probe(camera)
+        return Check("camera", size is not None, f"video file {camera}" + (f" ({size[0]}x{size[1]})" if size else
+                     " gives no frame"), "" if size else "pick a readable video, or a camera with --camera 0")
+    cams = list_cameras()
+    if not cams:
+        where = " (no /dev/video* device; is your user in the `video` group?)" if platform.system() == "Linux" else ""
+        return Check("camera", False, f"no camera found{where}",
+                     "plug in a webcam or close the app that holds it, then run `emojicall doctor` again")
+    listed = ", ".join(f"{c.index}: {c}" for c in cams)
+    if camera not in {str(c.index) for c in cams}:
+        return Check("camera", False, f"found {listed}, but the settings pick camera {camera}",
+                     f"start with `emojicall --camera {cams[0].index}` or pick one under Camera in the tray menu")
+    return Check("camera", True, f"found {listed}; using {camera}")
+
+
+def v4l2loopback_check() -> Check | None:
+    """Linux: what keeps EmojiCam's v4l2loopback device from use, or None when nothing visible does."""
+    name = "virtual camera"
+    if not Path("/sys/module/v4l2loopback").exists():
+        return Check(name, False, "v4l2loopback is not loaded (no /sys/module/v4l2loopback)",
+                     f"`{MODPROBE}` (Debian/Ubuntu: `sudo apt install v4l2loopback-dkms` first). {ZOOM_NOTE}")
+    device = find_labelled_device()
+    if device is None:
+        return Check(name, False, f"v4l2loopback is loaded, but no device is labelled {CAM_LABEL}",
+                     f"`sudo modprobe -r v4l2loopback` then `{MODPROBE}`. {ZOOM_NOTE}")
+    if not os.access(device, os.W_OK):
+        return Check(name, False, f"{device} is labelled {CAM_LABEL} but not writable by you",
+                     "`sudo usermod -aG video $USER`, then log out and in again")
+    return None
+
+
+def check_virtual_camera(size: tuple[int, int], fps: float) -> Check:
+    if platform.system() == "Linux":
+        check = v4l2loopback_check()
+        if check is not None:
+            return check
+    from .sinks import VirtualCamSink
+
+    try:
+        sink = VirtualCamSink(size, fps)
+    except UserError as exc:
+        from .controller import Problem
+
+        return Check("virtual camera", False, Problem.from_error(exc).what, virtual_camera_help())
+    device = sink.device
+    sink.close()
+    return Check("virtual camera", True, f"{CAM_LABEL} opens as {device} at {size[0]}x{size[1]}")
+
+
+def check_model(model: str) -> Check:
+    from . import model_files as mf
+    from .classifier import EmotionClassifier
+    from .paths import models_root
+
+    try:
+        clf = EmotionClassifier(model or None)
+    except UserError as exc:
+        ready = sorted(p.name for p in models_root().iterdir() if (p / mf.META).is_file() and (p / mf.TFLITE).is_file())
+        other = f"use one that is ready: `emojicall --model {ready[0]}` (ready: {', '.join(ready)}), or " \
+            if ready else ""
+        return Check("model", False, str(exc).split(": ")[0] + f" ({model or mf.DEFAULT_MODEL})",
+                     f"{other}train it: `emojicall train --arch cnn --out models/{model or mf.DEFAULT_MODEL}`")
+    acc = clf.meta.get("val_accuracy")
+    return Check("model", True, f"{clf.model_dir} ({clf.meta.get('arch', '?')}"
+                 + (f", validation accuracy {acc:.3f})" if isinstance(acc, float) else ")"))
+
+
+def check_packs(packs: list[str]) -> list[Check]:
+    from .emojis import EmojiPack
+    from .paths import bundled_emojis
+
+    checks = []
+    for folder, needed in [(str(bundled_emojis()), True)] + [(p, False) for p in packs]:
+        label = "emoji pack (bundled)" if needed else f"emoji pack {Path(folder).name}"
+        try:
+            EmojiPack(folder)
+            checks.append(Check(label, True, f"{folder}: 7 images"))
+        except UserError as exc:
+            fix = "reinstall EmojiCall" if needed else "fix the file named, or pick another pack in the menu"
+            checks.append(Check(label, False, str(exc).split(": ")[0] + f": {folder}", fix, needed))
+    return checks
+
+
+def check_detectors(chosen: str) -> list[Check]:
+    from .detectors import create_detector
+
+    try:
+        create_detector("haar").close()
+        haar = Check("detector haar", True, "OpenCV cascade loads")
+    except UserError as exc:
+        haar = Check("detector haar", False, str(exc), "`pip install 'opencv-python>=4.10,<5'`")
+    missing = [m for m in ("mtcnn", "tensorflow") if importlib.util.find_spec(m) is None]
+    if missing:
+        mtcnn = Check("detector mtcnn", False, f"{' and '.join(missing)} not installed",
+                      "`pip install 'mtcnn>=1.0,<2' 'tensorflow>=2.16,<2.22'`", needed=chosen == "mtcnn")
+    else:
+        versions = ", ".join(f"{m} {importlib.metadata.version(m)}" for m in ("mtcnn", "tensorflow"))
+        mtcnn = Check("detector mtcnn", True, f"{versions} installed (TensorFlow loads when MTCNN is picked)")
+    return [haar, mtcnn]
+
+
+def check_tray() -> Check:
+    from .tray.backend import tray_backend
+
+    tray = tray_backend()
+    if tray.has_menu:
+        return Check("tray", True, f"pystray uses {tray.name}, with a menu")
+    return Check("tray", False, tray.problem, tray.fix, needed=tray.name is None)
+
+
+def run_checks(cfg) -> list[Check]:
+    return [check_cameras(cfg.camera), check_virtual_camera((cfg.width, cfg.height), cfg.fps),
+            check_model(cfg.model), *check_packs(cfg.packs), *check_detectors(cfg.detector), check_tray()]
+
+
+def report(checks: list[Check]) -> str:
+    width = max(len(c.name) for c in checks)
+    lines = ["EmojiCall doctor"]
+    for c in checks:
+        lines.append(f"  {c.mark:<4}  {c.name:<{width}}  {c.detail}")
+        if c.fix and not c.ok:
+            lines.append(f"  {'':<4}  {'':<{width}}  fix: {c.fix}")
+    failed = [c.name for c in checks if not c.ok and c.needed]
+    lines.append(f"{len(failed)} needed part(s) missing: {', '.join(failed)}" if failed
+                 else "everything needed is there")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from . import settings as st
+
+    p = argparse.ArgumentParser(prog="emojicall doctor", description="Check cameras, virtual camera, model, "
+                                "emoji packs, detectors and tray; print the fix for what is missing.")
+    p.add_argument("--config", type=Path, help="settings file to check against (default: the app's)")
+    args = p.parse_args(argv)
+    checks = run_checks(st.load(args.config))
+    print(report(checks))
+    return 0 if all(c.ok for c in checks if c.needed) else 1

@@ -1,0 +1,110 @@
+"""The tray app's settings: a small JSON file in the user's config dir. A broken or outdated file must never
+stop the app: it warns (naming the file and the field) and uses the defaults."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .compositor import STYLES
+from .detectors import NAMES as DETECTORS
+
+log = logging.getLogger(__name__)
+VERSION = 1
+
+
+@dataclass
+class Settings:
+    camera: str = "0"             # a camera index, or a video file (handy for demos and tests)
+    width: int = 1280             # the virtual camera's size; camera frames are fitted into it
+    height: int = 720
+    fps: float = 30.0             # cap on frames sent to the virtual camera
+    detector: str = "haar"
+    style: str = "emoji"
+    pack: str = ""                # "" = the bundled pack, else one of `packs`
+    packs: list[str] = field(default_factory=list)  # emoji folders the user added
+    model: str = ""               # "" = the default model
+    mirror: bool = False
+    overlay: bool = True
+
+    def problems(self) -> list[tuple[tuple[str, ...], str]]:
+        """Values the app cannot use: (the fields, why)."""
+        bad = []
+        if not 16 <= self.width <= 7680 or not 16 <= self.height <= 4320 or self.width % 2 or self.height % 2:
+            bad.append((("width", "height"), f"{self.width}x{self.height} is not an even size from 16x16 to 7680x4320"))
+        if not 1 <= self.fps <= 120:
+            bad.append((("fps",), f"fps {self.fps} is not between 1 and 120"))
+        if self.detector not in DETECTORS:
+            bad.append((("detector",), f"detector '{self.detector}' is not one of {', '.join(DETECTORS)}"))
+        if self.style not in STYLES:
+            bad.append((("style",), f"style '{self.style}' is not one of {', '.join(STYLES)}"))
+        return bad
+
+
+def default_path() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("emojicall", appauthor=False)) / "settings.json"
+
+
+def load(path: str | Path | None = None) -> Settings:
+    path = Path(path) if path else default_path()
+    if not path.exists():
+        return Settings()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        log.warning("settings file %s is unreadable (%s); using the defaults", path, exc)
+        return Settings()
+    if not isinstance(data, dict):
+        log.warning("settings file %s does not hold a JSON object; using the defaults", path)
+        return Settings()
+    if data.get("version") != VERSION:
+        log.warning("settings file %s is from another version of EmojiCall (version %r, expected %d); "
+                    "using the defaults", path, data.get("version"), VERSION)
+        return Settings()
+    settings = Settings()
+    for f in dataclasses.fields(Settings):
+        if f.name not in data:
+            continue
+        value = _coerce(data[f.name], getattr(settings, f.name))
+        if value is None:
+            log.warning("settings file %s: '%s' has the wrong type (%r); using the default", path, f.name,
+                        data[f.name])
+        else:
+            setattr(settings, f.name, value)
+    defaults = Settings()
+    for names, why in settings.problems():
+        log.warning("settings file %s: %s; using the default", path, why)
+        for name in names:
+            setattr(settings, name, getattr(defaults, name))
+    return settings
+
+
+def _coerce(value, default):
+    """value if it has the default's type (ints accepted for floats), else None."""
+    if isinstance(default, bool):
+        return value if isinstance(value, bool) else None
+    if isinstance(default, int):
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if isinstance(default, float):
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    if isinstance(default, str):
+        return value if isinstance(value, str) else None
+    if isinstance(default, list):
+        return value if isinstance(value, list) and all(isinstance(v, str) for v in value) else None
+    return None
+
+
+def save(settings: Settings, path: str | Path | None = None) -> Path:
+    """Write atomically: a crash mid-write must not leave a half file that resets everything next start."""
+    path = Path(path) if path else default_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps({"version": VERSION, **dataclasses.asdict(settings)}, indent=2) + "\n",
+                   encoding="utf-8")
+    os.replace(tmp, path)
+    return path

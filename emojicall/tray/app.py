@@ -1,0 +1,191 @@
+"""`emojicall` / `emojicall tray`: a tray icon over the Controller, streaming the camera to EmojiCam.
+
+pystray's run() owns the main thread (macOS requires it); the stream runs on the Controller's worker, and a
+ticker thread keeps the icon and title current. Everything but run() works with PYSTRAY_BACKEND=dummy.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+from pathlib import Path
+
+from ..errors import UserError
+
+log = logging.getLogger(__name__)
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    from ..compositor import STYLES
+    from ..detectors import NAMES
+
+    p = argparse.ArgumentParser(prog="emojicall tray", description="Tray icon; streams the camera to the "
+                                "EmojiCam virtual camera. Flags override the saved settings.")
+    p.add_argument("--camera", help="camera index (see `emojicall doctor`) or a video file to loop")
+    p.add_argument("--detector", choices=NAMES)
+    p.add_argument("--style", choices=STYLES, help="emoji over the face, badge beside it, or a text label")
+    p.add_argument("--emoji-dir", type=Path, help="folder with angry.png ... neutral.png (RGBA); added to the menu")
+    p.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=None, help="flip left-right")
+    p.add_argument("--overlay", action=argparse.BooleanOptionalAction, default=None,
+                   help="--no-overlay sends the plain camera picture")
+    p.add_argument("--fps", type=float, help="frame-rate cap for the virtual camera (default 30)")
+    p.add_argument("--width", type=int, help="virtual camera and capture width (default 1280)")
+    p.add_argument("--height", type=int, help="virtual camera and capture height (default 720)")
+    p.add_argument("--model", help="model folder or name under models/ (default: cnn)")
+    p.add_argument("--config", type=Path, help="settings file (default: settings.json in your config folder)")
+    return p.parse_args(argv)
+
+
+def configure(args: argparse.Namespace):
+    """The saved settings with the flags applied, and the settings file's path."""
+    from .. import settings as st
+
+    path = args.config or st.default_path()
+    cfg = st.load(path)
+    for name in ("camera", "detector", "style", "mirror", "overlay", "fps", "width", "height", "model"):
+        value = getattr(args, name)
+        if value is not None:
+            setattr(cfg, name, value)
+    if args.emoji_dir is not None:
+        folder = str(args.emoji_dir.resolve())
+        cfg.pack = folder
+        if folder not in cfg.packs:
+            cfg.packs.append(folder)
+    bad = cfg.problems()
+    if bad:
+        raise UserError(f"{bad[0][1]}: fix the --{bad[0][0][0]} flag (or the settings file {path})")
+    return cfg, path
+
+
+class TrayApp:
+    def __init__(self, ctl, settings_path: Path, cameras: list | None = None):
+        import pystray
+
+        from .. import __version__
+        from .icon import icon_image
+        from .menu import build_menu, title
+
+        self.ctl, self.settings_path, self.cameras = ctl, Path(settings_path), list(cameras or [])
+        self._icon_image, self._title = icon_image, title
+        self._stopped = threading.Event()
+        about = [f"EmojiCall {__version__}", f"Model: {ctl.settings.model or 'cnn'}",
+                 f"Settings: {self.settings_path}", "Help: docs/tray.md and `emojicall doctor`"]
+        self.menu = build_menu(ctl, cameras=lambda: self.cameras, on_change=self.changed, on_quit=self.quit,
+                               on_rescan=self.rescan, about=about)
+        self.icon = pystray.Icon("emojicall", icon=self.image(), title=title(ctl), menu=self.menu)
+        self._shown = (self.image(), tuple(ctl.problems))
+
+    def image(self):
+        ctl = self.ctl
+        return self._icon_image(ctl.main_label, greyed=ctl.paused or not ctl.settings.overlay,
+                                problem=bool(ctl.problems), folder=ctl.settings.pack)
+
+    def refresh(self) -> None:
+        """Redraw icon and title; rebuild the native menu only when the problem list changed (GTK menus
+        flicker when rebuilt every second)."""
+        image, problems = self.image(), tuple(self.ctl.problems)
+        if image is not self._shown[0]:
+            self.icon.icon = image
+        self.icon.title = self._title(self.ctl)
+        if problems != self._shown[1] and self.icon.visible:
+            self.icon.update_menu()
+        self._shown = (image, problems)
+
+    def changed(self) -> None:
+        from ..settings import save
+
+        try:
+            save(self.ctl.settings, self.settings_path)
+        except OSError as exc:
+            log.warning("cannot save settings to %s (%s): changes last until you quit", self.settings_path, exc)
+        self.refresh()
+
+    def rescan(self) -> None:
+        from ..cameras import list_cameras
+
+        def scan():
+            self.cameras = list_cameras(width=self.ctl.settings.width, height=self.ctl.settings.height)
+            if self.icon.visible:
+                self.icon.update_menu()
+        threading.Thread(target=scan, name="rescan", daemon=True).start()
+
+    def quit(self) -> bool:
+        """Stop the stream (camera and virtual camera released), save, and end run(). True when the worker
+        ended in time."""
+        if self._stopped.is_set():
+            return not self.ctl.running
+        self._stopped.set()
+        ended = self.ctl.stop(timeout=2.0)
+        self.changed()
+        self.icon.stop()
+        return ended
+
+    def run(self) -> None:
+        """Blocks until Quit (or a signal). Must be called from the main thread."""
+        self.ctl.start()
+
+        def tick():
+            while not self._stopped.wait(1.0):
+                self.refresh()
+
+        def setup(icon):
+            icon.visible = True
+            threading.Thread(target=tick, name="tray-refresh", daemon=True).start()
+
+        try:
+            self.icon.run(setup=setup)
+        finally:
+            self.quit()
+
+
+def _block_signals() -> bool:
+    """Block Ctrl-C and SIGTERM in this thread before any other thread exists, so every thread inherits the
+    mask and a waiter thread receives them: the tray's event loop (GTK resets SIGINT to the default action)
+    never sees them and the stream is always stopped cleanly."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return False
+    signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+    return True
+
+
+def _quit_on_signals(app: TrayApp, blocked: bool) -> None:
+    if blocked:
+        def wait():
+            signal.sigwait(_SIGNALS)
+            app.quit()
+        threading.Thread(target=wait, name="signals", daemon=True).start()
+    else:  # Windows: handlers run when the tray loop returns to Python
+        for sig in _SIGNALS:
+            signal.signal(sig, lambda *_: app.quit())
+
+
+def main(argv: list[str] | None = None) -> int:
+    blocked = _block_signals()
+    try:
+        return _main(argv, blocked)
+    finally:
+        if blocked:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+
+
+def _main(argv: list[str] | None, blocked: bool) -> int:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(format="emojicall: %(message)s")
+    args = parse_args(argv)
+    cfg, path = configure(args)
+    from .backend import tray_backend
+
+    tray = tray_backend()
+    if tray.name in (None, "dummy"):  # dummy's run() raises and leaves a thread that blocks exit
+        raise UserError(f"{tray.problem}: {tray.fix}; `emojicall run --output virtual` streams without a tray")
+    if not tray.has_menu:
+        log.warning("%s: %s; quit with Ctrl-C", tray.problem, tray.fix)
+    from ..cameras import list_cameras
+    from ..controller import Controller
+
+    app = TrayApp(Controller(cfg), path, list_cameras(width=cfg.width, height=cfg.height))
+    _quit_on_signals(app, blocked)
+    app.run()
+    return 0

@@ -1,0 +1,38 @@
+"""The tray icon image, drawn with Pillow from the emoji pack's PNGs: the main face's emoji, greyed when
+paused or with the overlay off, with a red dot when something needs fixing."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageOps
+
+from ..paths import bundled_emojis
+
+SIZE = 64
+
+
+@lru_cache(maxsize=64)
+def icon_image(label: str | None = None, *, greyed: bool = False, problem: bool = False, folder: str = "",
+               size: int = SIZE) -> Image.Image:
+    """Cached and shared: callers must not draw on the returned image."""
+    name = f"{label or 'neutral'}.png"
+    try:
+        img = Image.open(Path(folder) / name if folder else bundled_emojis() / name).convert("RGBA")
+    except OSError:  # a user pack that lost a file: the icon still has to show something
+        img = Image.open(bundled_emojis() / name).convert("RGBA")
+    img = img.resize((size, size), Image.LANCZOS)
+    if greyed:
+        grey = ImageOps.grayscale(img)
+        alpha = img.getchannel("A").point(lambda a: a * 6 // 10)
+        img = Image.merge("RGBA", (grey, grey, grey, alpha))
+    if problem:
+        draw = ImageDraw.Draw(img)
+        d = size * 9 // 20
+        x0, y0 = size - d, size - d
+        draw.ellipse((x0, y0, size - 1, size - 1), fill=(220, 30, 30, 255), outline=(255, 255, 255, 255),
+                     width=max(1, size // 32))
+        cx, bar = x0 + d // 2, max(2, d // 8)  # an exclamation mark from shapes: no font needed
+        draw.rectangle((cx - bar // 2, y0 + d // 5, cx + bar // 2, y0 + d * 3 // 5), fill="white")
+        draw.rectangle((cx - bar // 2, y0 + d * 7 // 10, cx + bar // 2, y0 + d * 7 // 10 + bar), fill="white")
+    return img
