@@ -1,8 +1,8 @@
 """`emojicall train`: fit one architecture on FER-2013 with a fixed seed, checkpointing every epoch.
 
 Resumable: the checkpoint holds model and optimizer (the learning-rate schedule is a function of the optimizer's
-step count), state.json holds the epoch and the best validation score, so `--resume` continues where a killed
-run stopped, on any machine.
+step count), state.json holds the epoch, the best validation score and the recipe, so `--resume` continues where
+a killed run stopped, on any machine, with the same data order and augmentation stream.
 """
 from __future__ import annotations
 
@@ -17,72 +17,91 @@ import numpy as np
 from .. import model_files as mf
 from ..errors import UserError
 from ..labels import LABELS
+from .augment import CLASS_WEIGHTS, POLICIES, augment_batch, class_weights
 from .data import load_fer, stratified_split
+
+OPTIMIZERS = ("adam", "adamw", "sgd")
+# Per-architecture defaults for every recipe option left unset; mlp and cnn keep the method's original recipe.
+_ORIGINAL = {"aug_policy": "shift", "label_smoothing": 0.0, "class_weight": "none", "mixup": 0.0,
+             "optimizer": "adam", "weight_decay": 0.0}
+_FERNET = {"aug_policy": "affine", "label_smoothing": 0.1, "class_weight": "sqrt", "mixup": 0.0,
+           "optimizer": "adamw", "weight_decay": 0.05}
+RECIPES = {"mlp": _ORIGINAL, "cnn": _ORIGINAL, "fernet": _FERNET, "fernet_l": _FERNET}
 
 
 def train(arch: str, data: Path, out: Path, *, epochs: int, batch_size: int, lr: float, seed: int,
-          val_fraction: float = 0.1, patience: int = 10, augment: bool | None = None, label_smoothing: float = 0.0,
-          limit: int | None = None, resume: bool = False, keep_checkpoint: bool = True) -> dict:
+          val_fraction: float = 0.1, patience: int = 10, augment: bool | None = None,
+          label_smoothing: float | None = None, limit: int | None = None, resume: bool = False,
+          keep_checkpoint: bool = True, size: int | None = None, aug_policy: str | None = None,
+          class_weight: str | None = None, mixup: float | None = None, optimizer: str | None = None,
+          weight_decay: float | None = None, quantize: str = "none") -> dict:
     from ..tfquiet import import_tensorflow
 
-    tf = import_tensorflow()
+    import_tensorflow()
     import keras
 
     from .architectures import ARCHS
-    from .export import export_tflite
+    from .export import QUANTIZE, export_tflite
 
     if arch not in ARCHS:
         raise UserError(f"unknown architecture '{arch}': use one of {', '.join(ARCHS)}")
-    augment = (arch != "mlp") if augment is None else augment
+    given = {"aug_policy": aug_policy, "label_smoothing": label_smoothing, "class_weight": class_weight,
+             "mixup": mixup, "optimizer": optimizer, "weight_decay": weight_decay}
+    recipe = {k: (v if v is not None else RECIPES.get(arch, _ORIGINAL)[k]) for k, v in given.items()}
+    recipe.update(batch_size=batch_size, lr=lr, schedule="cosine+warmup", size=size,
+                  augment=(arch != "mlp") if augment is None else augment,
+                  val_fraction=val_fraction, patience=patience, quantize=quantize, seed=seed)
+    if quantize not in QUANTIZE:
+        raise UserError(f"unknown quantization '{quantize}': use one of {', '.join(QUANTIZE)}")
+    _check_recipe(recipe)
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(seed)
+
+    state_path = out / mf.STATE
+    resuming = resume and (out / mf.CHECKPOINT).exists()
+    if resuming:
+        model = keras.models.load_model(out / mf.CHECKPOINT, safe_mode=True)
+        state = json.loads(state_path.read_text())
+        # The checkpoint holds the optimizer and loss; the stored recipe restores the data stream to match.
+        recipe.update({k: v for k, v in state.get("recipe", {}).items() if k not in ("patience", "quantize")})
+        seed = recipe["seed"]
+        print(f"resuming {out} at epoch {state['epoch']} (best val_accuracy {state['best_val']:.4f})")
+    else:
+        model = ARCHS[arch](recipe["size"]) if recipe["size"] else ARCHS[arch]()
+    recipe["size"] = size = int(model.input_shape[1])
 
     images, labels = load_fer(data, "train")
     if limit:
         images, labels = images[:limit], labels[:limit]
-    tr, va = stratified_split(labels, val_fraction, seed)
-    x_tr, y_tr = images[tr][..., None].astype("float32"), labels[tr]
-    x_va, y_va = images[va][..., None].astype("float32"), labels[va]
-    n_classes = len(LABELS)
+    tr, va = stratified_split(labels, recipe["val_fraction"], seed)
+    steps_per_epoch = int(np.ceil(len(tr) / recipe["batch_size"]))
+    weights = class_weights(labels[tr], recipe["class_weight"], len(LABELS))
+    train_ds = _train_stream(images[tr], labels[tr], weights, recipe, seed, steps_per_epoch,
+                             start_epoch=state["epoch"] if resuming else 0)
+    val_ds = _val_stream(images[va], labels[va], size, recipe["batch_size"])
 
-    steps_per_epoch = int(np.ceil(len(x_tr) / batch_size))
-    state_path = out / mf.STATE
-    if resume and (out / mf.CHECKPOINT).exists():
-        model = keras.models.load_model(out / mf.CHECKPOINT, safe_mode=True)
-        state = json.loads(state_path.read_text())
-        print(f"resuming {out} at epoch {state['epoch']} (best val_accuracy {state['best_val']:.4f})")
-    else:
-        model = ARCHS[arch]()
+    if not resuming:
         schedule = keras.optimizers.schedules.CosineDecay(
             lr * 0.1, decay_steps=epochs * steps_per_epoch, warmup_target=lr,
             warmup_steps=min(2 * steps_per_epoch, epochs * steps_per_epoch // 10))
-        model.compile(optimizer=keras.optimizers.Adam(schedule),
-                      loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
+        model.compile(optimizer=_optimizer(recipe, schedule),
+                      loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe["label_smoothing"]),
                       metrics=["accuracy"])
         state = {"epoch": 0, "best_val": 0.0, "best_epoch": 0, "wall_time_s": 0.0}
-
-    def pipeline(x, y, training):
-        ds = tf.data.Dataset.from_tensor_slices((x, tf.one_hot(y, n_classes)))
-        if training:
-            ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-        ds = ds.batch(batch_size)
-        if training and augment:
-            ds = ds.map(_augment, num_parallel_calls=tf.data.AUTOTUNE)
-        return ds.prefetch(tf.data.AUTOTUNE)
-
-    train_ds, val_ds = pipeline(x_tr, y_tr, True), pipeline(x_va, y_va, False)
-    size = model.input_shape[1]
+    state["recipe"] = recipe
     command = "emojicall " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    n_train = len(tr)
 
     class Checkpoint(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
+        def on_epoch_begin(self, epoch, logs=None):
             self.t0 = time.time()
 
         def on_epoch_end(self, epoch, logs=None):
-            state["wall_time_s"] += time.time() - self.t0
-            self.t0 = time.time()
+            elapsed = time.time() - self.t0
+            state["wall_time_s"] += elapsed
+            state["images_per_s"] = round(n_train / elapsed, 1)  # includes validation: what an epoch costs
             state["epoch"] = epoch + 1
+            print(f"epoch {epoch + 1}: {elapsed:.1f} s, {state['images_per_s']:.0f} training images/s")
             if logs["val_accuracy"] > state["best_val"]:
                 state["best_val"], state["best_epoch"] = float(logs["val_accuracy"]), epoch + 1
                 _save_inference_copy(model, out / mf.KERAS)
@@ -94,35 +113,87 @@ def train(arch: str, data: Path, out: Path, *, epochs: int, batch_size: int, lr:
                 self.model.stop_training = True
 
     if state["epoch"] < epochs and state["epoch"] - state["best_epoch"] < patience:
-        model.fit(train_ds, validation_data=val_ds, epochs=epochs, initial_epoch=state["epoch"],
-                  verbose=1 if sys.stdout.isatty() else 2,
+        model.fit(train_ds, steps_per_epoch=steps_per_epoch, validation_data=val_ds, epochs=epochs,
+                  initial_epoch=state["epoch"], shuffle=False, verbose=1 if sys.stdout.isatty() else 2,
                   callbacks=[keras.callbacks.CSVLogger(str(out / mf.LOG), append=True), Checkpoint()])
 
     best = keras.models.load_model(out / mf.KERAS, safe_mode=True, compile=False)
-    export_tflite(best, out / mf.TFLITE)
+    export_tflite(best, out / mf.TFLITE, recipe["quantize"])
     meta = {
         "name": out.name, "arch": arch, "labels": list(LABELS), "input_size": int(size),
         "params": int(best.count_params()), "seed": seed, "command": command,
         "data": Path(data).name, "epochs_run": state["epoch"], "best_epoch": state["best_epoch"],
         "val_accuracy": round(state["best_val"], 4), "wall_time_s": round(state["wall_time_s"], 1),
-        "recipe": {"batch_size": batch_size, "lr": lr, "schedule": "cosine+warmup", "augment": augment,
-                   "label_smoothing": label_smoothing, "val_fraction": val_fraction, "patience": patience},
+        "train_images_per_s": state.get("images_per_s"), "recipe": recipe,
     }
     mf.write_meta(out, meta)
     print(f"saved {out}: best val_accuracy {state['best_val']:.4f} at epoch {state['best_epoch']}")
     return meta
 
 
-def _augment(x, y):
-    """Per-batch random horizontal flip and +-4 px shift: cheap on the CPU, and the two that pay most on FER."""
+def _check_recipe(r: dict) -> None:
+    if r["aug_policy"] not in POLICIES:
+        raise UserError(f"unknown augmentation '{r['aug_policy']}': use one of {', '.join(POLICIES)}")
+    if r["class_weight"] not in CLASS_WEIGHTS:
+        raise UserError(f"unknown class weighting '{r['class_weight']}': use one of {', '.join(CLASS_WEIGHTS)}")
+    if r["optimizer"] not in OPTIMIZERS:
+        raise UserError(f"unknown optimizer '{r['optimizer']}': use one of {', '.join(OPTIMIZERS)}")
+    if r["mixup"] < 0 or r["weight_decay"] < 0 or not 0 <= r["label_smoothing"] < 1:
+        raise UserError("--mixup and --weight-decay must be >= 0 and --label-smoothing in [0, 1)")
+    if r["size"] is not None and not 16 <= r["size"] <= 96:
+        raise UserError(f"--size {r['size']}: use an input size between 16 and 96 pixels (FER images are 48)")
+
+
+def _optimizer(recipe: dict, schedule):
+    import keras
+
+    wd = recipe["weight_decay"] or None
+    if recipe["optimizer"] == "sgd":
+        return keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True, weight_decay=wd)
+    if recipe["optimizer"] == "adamw":
+        return keras.optimizers.AdamW(schedule, weight_decay=wd or 0.0)
+    return keras.optimizers.Adam(schedule, weight_decay=wd)
+
+
+def _train_stream(images: np.ndarray, labels: np.ndarray, weights: np.ndarray, recipe: dict, seed: int,
+                  steps_per_epoch: int, start_epoch: int):
+    """Endless batches (x, one-hot y, sample weight); epoch e is a permutation seeded by (seed, e), and batch
+    number e * steps_per_epoch + i seeds its augmentation, so resuming at any epoch gives the same stream."""
     import tensorflow as tf
 
-    flip = tf.random.uniform([tf.shape(x)[0], 1, 1, 1]) < 0.5
-    x = tf.where(flip, tf.image.flip_left_right(x), x)
-    size = tf.shape(x)[1]
-    padded = tf.pad(x, [[0, 0], [4, 4], [4, 4], [0, 0]], mode="REFLECT")
-    dy, dx = tf.random.uniform([], 0, 9, tf.int32), tf.random.uniform([], 0, 9, tf.int32)
-    return padded[:, dy:dy + size, dx:dx + size, :], y
+    x_all, y_all = tf.constant(images), tf.constant(labels.astype(np.int32))
+    w_all, n = tf.constant(weights), len(images)
+    size, batch, n_classes = recipe["size"], recipe["batch_size"], len(LABELS)
+
+    def epoch(e):
+        order = tf.argsort(tf.random.stateless_uniform([n], tf.stack([tf.cast(seed, tf.int64), e])))
+        return tf.data.Dataset.from_tensor_slices(order).batch(batch).enumerate().map(
+            lambda i, idx: (e * steps_per_epoch + i, idx))
+
+    def load(step, idx):
+        y_idx = tf.gather(y_all, idx)
+        x = tf.cast(tf.gather(x_all, idx), tf.float32)[..., None]
+        y, w = tf.one_hot(y_idx, n_classes), tf.gather(w_all, y_idx)
+        if recipe["augment"]:
+            return augment_batch(x, y, w, step, seed=seed, policy=recipe["aug_policy"], size=size,
+                                 mixup=recipe["mixup"])
+        if x.shape[1] != size:
+            x = tf.image.resize(x, [size, size])
+        return x, y, w
+
+    ds = tf.data.Dataset.range(start_epoch, 1 << 30).flat_map(epoch)
+    return ds.map(load, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def _val_stream(images: np.ndarray, labels: np.ndarray, size: int, batch: int):
+    """Validation resized the way `emojicall evaluate` and the app resize (cv2, bilinear)."""
+    import cv2
+    import tensorflow as tf
+
+    if images.shape[1] != size:
+        images = np.stack([cv2.resize(im, (size, size)) for im in images])
+    x = images[..., None].astype("float32")
+    return tf.data.Dataset.from_tensor_slices((x, tf.one_hot(labels, len(LABELS)))).batch(batch).prefetch(2)
 
 
 def _save_inference_copy(model, path: Path) -> None:
