@@ -57,14 +57,19 @@ class PacedClip:
         self.name, self.live, self._i, self._t0 = str(path), True, 0, None
         self.size = (int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
 
-    def read(self):
+    def _next(self):
+        """The next decoded frame, looping the clip `repeat` times; None at the end."""
         ok, frame = self._cap.read()
         if not ok and self.repeat > 1:
             self.repeat -= 1
             self._cap.release()
             self._cap = self._cv2.VideoCapture(str(self.path))
             ok, frame = self._cap.read()
-        if not ok:
+        return frame if ok else None
+
+    def read(self):
+        frame = self._next()
+        if frame is None:
             return None
         self._t0 = self._t0 or time.perf_counter()
         delay = self._t0 + self._i / self.fps - time.perf_counter()
@@ -79,13 +84,7 @@ class PacedClip:
 
 class FileClip(PacedClip):
     def read(self):
-        ok, frame = self._cap.read()
-        if not ok and self.repeat > 1:
-            self.repeat -= 1
-            self._cap.release()
-            self._cap = self._cv2.VideoCapture(str(self.path))
-            ok, frame = self._cap.read()
-        return frame if ok else None
+        return self._next()
 
 
 def make_processor(config: str, mode: str):
