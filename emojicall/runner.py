@@ -35,7 +35,10 @@ def run_stream(source: Source, sink: Sink, pipeline: Pipeline, *, max_frames: in
         frame = source.read()
         if frame is None:
             break
-        out, faces = pipeline.process(frame)
+        if getattr(source, "lost", False):  # the reconnecting card: no face on it, and old tracks must not draw
+            out, faces = frame, []
+        else:
+            out, faces = pipeline.process(frame)
         stats.frames += 1
         stats.faces += len(faces)
         if on_frame is not None:
