@@ -23,7 +23,7 @@ KERAS = "model.keras"
 CHECKPOINT = "checkpoint.keras"
 STATE = "state.json"
 LOG = "train_log.csv"
-DEFAULT_MODEL = "cnn"
+DEFAULT_MODEL = "fernet"
 
 
 def resolve_model_dir(model: str | Path | None) -> Path:
