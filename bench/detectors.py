@@ -13,13 +13,11 @@ docs/detectors_pr.png.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import platform
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import cv2
@@ -29,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from emojicall.face import iou  # noqa: E402
+from emojicall.detectors.scoring import load_boxes, match  # noqa: E402
 
 MEDIA = ROOT.parent / "shared" / "media"
 BOXES = MEDIA / "face_boxes"
@@ -63,28 +61,7 @@ MTCNN_APP_THRESHOLD = 0.9
 
 
 def load_gt() -> dict[str, list[tuple[tuple, bool]]]:
-    gt = defaultdict(list)
-    with open(BOXES / "annotations.csv", newline="") as f:
-        for row in csv.DictReader(f):
-            box = tuple(int(float(row[k])) for k in ("x", "y", "w", "h"))
-            gt[row["image"]].append((box, row["ignore"] != "1" and min(box[2:]) >= MIN_GT))
-    return dict(gt)
-
-
-def match_image(dets, gt):
-    """Per detection (score, outcome) with outcome 'tp', 'fp' or 'skip'; and the set of matched GT indexes."""
-    used, out = set(), []
-    for d in sorted(dets, key=lambda f: -f.score):
-        best, best_i = 0.0, None
-        for i, (box, _) in enumerate(gt):
-            if i not in used and (o := iou(d.box, box)) > best:
-                best, best_i = o, i
-        if best >= THR:
-            used.add(best_i)
-            out.append((d.score, "tp" if gt[best_i][1] else "skip", best_i))
-        else:
-            out.append((d.score, "fp", None))
-    return out
+    return load_boxes(BOXES / "annotations.csv", MIN_GT)
 
 
 def pr_curve(scored, n_gt):
@@ -123,7 +100,7 @@ def evaluate(name: str, gt: dict, negatives: list[Path], speed_frames: list[np.n
         t = time.perf_counter()
         dets = det.detect(img)
         photo_ms.append(time.perf_counter() - t)
-        outcome = match_image(dets, faces)
+        outcome = match(dets, faces, THR)
         scored += [(s, o) for s, o, _ in outcome]
         hit = {i for s, o, i in outcome if o == "tp" and s >= keep}
         for i, (box, counted) in enumerate(faces):

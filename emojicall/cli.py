@@ -48,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--detector", default="haar", help="haar | mtcnn")
     r.add_argument("--output", default="virtual", help="virtual | window | none | FILE.mp4 (default virtual)")
     r.add_argument("--max-frames", type=int, help="stop after N frames")
-    r.add_argument("--model", help="model folder or name under models/ (default: cnn)")
+    r.add_argument("--model", help="model folder or name under models/ (default: fernet)")
     r.add_argument("--backend", default="tflite", help="classifier runtime: tflite | keras")
     r.add_argument("--emoji-dir", type=Path, help="folder with angry.png ... neutral.png (RGBA) to use instead")
     r.add_argument("--style", default="emoji", help="emoji (over the face) | badge (beside it) | label (text)")
@@ -68,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=int, default=64)
     t.add_argument("--lr", type=float, default=1e-3)
     t.add_argument("--seed", type=int, default=1234)
+    t.add_argument("--val-fraction", type=float, default=0.1,
+                   help="share of train held out for early stopping (0: fit on all of it, keep the last epoch)")
     t.add_argument("--patience", type=int, default=10, help="early stop after this many epochs without gain")
     t.add_argument("--label-smoothing", type=float, help="default: 0.1 for fernet, 0 for mlp and cnn")
     t.add_argument("--size", type=int, help="input size in pixels (default: the architecture's, 44 for fernet)")
@@ -84,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="random flip and shift (default: on for CNNs, off for the MLP)")
     t.add_argument("--limit", type=int, help="train on the first N images only (smoke tests)")
     t.add_argument("--resume", action="store_true", help="continue from the folder's checkpoint")
+    t.add_argument("--init", type=Path, help="start from this saved model's weights with a fresh schedule "
+                   "(warm restart; same architecture)")
     t.add_argument("--no-checkpoint", dest="keep_checkpoint", action="store_false",
                    help="do not keep the resumable checkpoint (saves space for big models)")
     t.set_defaults(func=_train)
@@ -175,10 +179,11 @@ def _train(args) -> int:
     from .training.train import train
 
     train(args.arch, _data(args.data), args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-          seed=args.seed, patience=args.patience, augment=args.augment, label_smoothing=args.label_smoothing,
+          seed=args.seed, val_fraction=args.val_fraction, patience=args.patience, augment=args.augment,
+          label_smoothing=args.label_smoothing,
           limit=args.limit, resume=args.resume, keep_checkpoint=args.keep_checkpoint, size=args.size,
           aug_policy=args.aug_policy, class_weight=args.class_weight, mixup=args.mixup, optimizer=args.optimizer,
-          weight_decay=args.weight_decay, quantize=args.quantize)
+          weight_decay=args.weight_decay, quantize=args.quantize, init=args.init)
     return 0
 
 

@@ -44,7 +44,31 @@ class Source(ABC):
         self.close()
 
 
-class CaptureSource(Source):
+class _PrimedSource(Source):
+    """A source that reads its first frame when opened, so that a bad input fails there, with the input's name,
+    and not mid-stream; the frame is kept and handed out by the first read()."""
+
+    _first: np.ndarray | None = None
+    _size: tuple[int, int] = (0, 0)
+
+    @abstractmethod
+    def _next(self) -> np.ndarray | None: ...
+
+    def _prime(self, first: np.ndarray) -> None:
+        self._first, self._size = first, (first.shape[1], first.shape[0])
+
+    @property
+    def size(self):
+        return self._size
+
+    def read(self):
+        if self._first is not None:
+            frame, self._first = self._first, None
+            return frame
+        return self._next()
+
+
+class CaptureSource(_PrimedSource):
     """cv2.VideoCapture: a camera (index) or a video file; both read the same way."""
 
     def __init__(self, spec: int | str | Path, width: int | None = None, height: int | None = None):
@@ -57,24 +81,17 @@ class CaptureSource(Source):
             if self.live and width and height:
                 self._cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
                 self._cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
-            self._first = self._cap.read()[1] if self._cap.isOpened() else None
-        if self._first is None:
+            first = self._cap.read()[1] if self._cap.isOpened() else None
+        if first is None:
             self._cap.release()
             what = "no camera answers at that index: run `emojicall doctor` to list cameras" if self.live \
                 else "it is corrupt or in a format OpenCV cannot decode: re-encode it as H.264 .mp4"
             raise UserError(f"cannot read {self.name}: {what}")
         fps = self._cap.get(cv2.CAP_PROP_FPS)
         self.fps = float(fps) if fps and 1 <= fps <= 240 else 30.0
-        self._size = (self._first.shape[1], self._first.shape[0])
+        self._prime(first)
 
-    @property
-    def size(self):
-        return self._size
-
-    def read(self):
-        if self._first is not None:
-            frame, self._first = self._first, None
-            return frame
+    def _next(self):
         ok, frame = self._cap.read()
         return frame if ok else None
 
@@ -82,7 +99,7 @@ class CaptureSource(Source):
         self._cap.release()
 
 
-class ImageSource(Source):
+class ImageSource(_PrimedSource):
     """One image, or every image of a folder in name order; unreadable files are skipped with a warning."""
 
     def __init__(self, path: str | Path, fps: float = 1.0):
@@ -92,15 +109,15 @@ class ImageSource(Source):
             raise UserError(f"no images in {path}: expected {', '.join(sorted(IMAGE_EXTS))} files")
         self.name, self.fps, self._files = str(path), fps, iter(files)
         if not path.is_dir():  # one named file: say what is wrong with it, not "no readable image"
-            self._first, self._files = _read_image(path), iter(())
-            if self._first is None:
+            first, self._files = _read_image(path), iter(())
+            if first is None:
                 raise UserError(f"cannot read image {path}: it is truncated, corrupt or not an 8-bit image: "
                                 "save it again as PNG or JPEG")
         else:
-            self._first = self._next()
-        if self._first is None:
+            first = self._next()
+        if first is None:
             raise UserError(f"no readable image in {path}: the files are corrupt or not images")
-        self._size = (self._first.shape[1], self._first.shape[0])
+        self._prime(first)
 
     def _next(self):
         for file in self._files:
@@ -109,16 +126,6 @@ class ImageSource(Source):
                 return img
             log.warning("skipping %s: truncated, corrupt or not an 8-bit image", file)
         return None
-
-    @property
-    def size(self):
-        return self._size
-
-    def read(self):
-        if self._first is not None:
-            frame, self._first = self._first, None
-            return frame
-        return self._next()
 
 
 def _read_image(path: Path) -> np.ndarray | None:

@@ -25,6 +25,9 @@ def _err(*args):
     (["evaluate", "--split", "validation"], "unknown split 'validation'"),
     (["evaluate", "--data", "no/such/fer2013.csv"], "data not found: no/such/fer2013.csv"),
     (["train", "--arch", "transformer", "--out", "/tmp/never"], "unknown architecture 'transformer'"),
+    (["train", "--arch", "cnn", "--out", "/tmp/never", "--val-fraction", "0.7"], "--val-fraction 0.7: use 0"),
+    (["train", "--arch", "cnn", "--out", "/tmp/never", "--init", "no/such/model.keras"],
+     "--init no/such/model.keras: no such model file"),
 ])
 def test_one_clear_line_and_exit_2(args, expected):
     if args[0] in ("evaluate", "train"):

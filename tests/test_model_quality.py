@@ -1,6 +1,6 @@
-"""The shipped default emotion model, as the app runs it: it loads through EmotionClassifier's LiteRT runtime,
-reaches its architecture's accuracy on a fixed PublicTest slice, and its LiteRT file says what its Keras
-weights say (a broken or lossy export shows up here, not in a user's call)."""
+"""The shipped emotion models, as the app runs them: each committed model loads through EmotionClassifier's
+LiteRT runtime and reaches its accuracy bar on a fixed PublicTest slice, and the default model's LiteRT file
+says what its Keras weights say (a broken or lossy export shows up here, not in a user's call)."""
 import numpy as np
 import pytest
 
@@ -12,8 +12,9 @@ from emojicall.training.evaluate import predict
 pytestmark = pytest.mark.slow
 
 # Minimum accuracy on the first SLICE PublicTest images, by model name (meta.json "name", else "arch").
-# cnn: issue 2's bar; fernet: issue 6's 72% target less a margin for a 500-image slice.
-THRESHOLDS = {"mlp": 0.40, "cnn": 0.60, "fernet": 0.63, "fernet_l": 0.63}  # fernet measured 0.662 on this slice
+# mlp and cnn: issue 2's bars. fernet: a guard a few points under what it scores on this slice; issue 6's bar
+# (70% on 1,000 images) is not reached yet, see docs/model.md.
+THRESHOLDS = {"mlp": 0.40, "cnn": 0.60, "fernet": 0.63, "fernet_l": 0.63}
 SLICE = 500
 AGREE_N, AGREE_MIN = 1000, 0.99
 
@@ -37,8 +38,10 @@ def threshold(meta: dict) -> float:
                 "add it to THRESHOLDS")
 
 
-def test_default_model_reaches_its_accuracy_threshold_through_the_app_runtime(default_model, publictest):
-    path, meta = default_model
+@pytest.mark.parametrize("name", [None, "cnn", "mlp"], ids=["default", "cnn", "mlp"])
+def test_committed_model_reaches_its_accuracy_threshold_through_the_app_runtime(name, publictest):
+    path = mf.resolve_model_dir(name)
+    meta = mf.read_meta(path)
     images, labels = publictest
     accuracy = float(np.mean(predict(EmotionClassifier(path), images[:SLICE]) == labels[:SLICE]))
     assert accuracy >= threshold(meta), f"{path}: {accuracy:.3f} on the first {SLICE} PublicTest images"

@@ -72,3 +72,34 @@ def test_keras_and_litert_backends_agree(smoke_model, fer_npz):
     a = EmotionClassifier(smoke_model, backend="tflite").predict_crops(crops)
     b = EmotionClassifier(smoke_model, backend="keras").predict_crops(crops)
     assert np.abs(a - b).max() < 1e-3
+
+
+def test_init_on_all_of_train_starts_from_the_given_weights(smoke_model, fer_npz, tmp_path):
+    import numpy as np
+
+    from emojicall.training.data import load_fer
+
+    out = tmp_path / "warm"
+    r = _cli("train", "--arch", "cnn", "--data", str(fer_npz), "--out", str(out), "--epochs", "1",
+             "--limit", "640", "--seed", "3", "--lr", "0", "--init", str(smoke_model / "model.keras"),
+             "--val-fraction", "0")
+    assert r.returncode == 0, r.stderr[-2000:]
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["recipe"]["init"].endswith("model.keras") and meta["val_accuracy"] is None
+    assert "no validation split, weights of epoch 1" in r.stdout
+    from emojicall.training.evaluate import read_log
+
+    assert set(read_log(out / "train_log.csv")) == {"epoch", "accuracy", "loss"}  # Keras writes NA for val_*
+    # Learning rate 0: the warm-started model is the one it started from, prediction for prediction.
+    x, _ = load_fer(fer_npz, "publictest")
+    crops = x[:100, ..., None].astype("float32")
+    a = EmotionClassifier(smoke_model).predict_crops(crops)
+    b = EmotionClassifier(out).predict_crops(crops)
+    assert np.abs(a - b).max() < 1e-4
+
+
+def test_init_from_another_architecture_is_one_clear_line(smoke_model, fer_npz, tmp_path):
+    r = _cli("train", "--arch", "mlp", "--data", str(fer_npz), "--out", str(tmp_path / "x"), "--epochs", "1",
+             "--limit", "64", "--init", str(smoke_model / "model.keras"))
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert "--init" in r.stderr and "not a model of this architecture" in r.stderr

@@ -62,9 +62,11 @@ def evaluate(model, data: Path, split: str, *, backend: str = "tflite", limit: i
         figures.mkdir(parents=True, exist_ok=True)
         name = classifier.model_dir.name
         confusion_png(result, figures / f"{name}_confusion.png")
-        log = classifier.model_dir / "train_log.csv"
-        if log.is_file():
-            curves_png(log, figures / f"{name}_curves.png")
+        # A model made in stages (warm restarts) keeps the earlier stages' logs in history/, oldest first.
+        logs = sorted((classifier.model_dir / "history").glob("*train_log.csv"))
+        logs += [p for p in [classifier.model_dir / "train_log.csv"] if p.is_file()]
+        if logs:
+            curves_png(logs, figures / f"{name}_curves.png")
     return result
 
 
@@ -81,6 +83,8 @@ def report(r: dict) -> str:
 
 
 def read_log(path: Path) -> dict[str, list[float]]:
+    """Columns of a Keras CSVLogger file; a column that is all NA (no validation split) is left out."""
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
-    return {k: [float(r[k]) for r in rows] for k in (rows[0] if rows else {})}
+    cols = {k: [float("nan") if r[k] in ("NA", "") else float(r[k]) for r in rows] for k in (rows[0] if rows else {})}
+    return {k: v for k, v in cols.items() if not all(x != x for x in v)}

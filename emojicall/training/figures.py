@@ -37,19 +37,24 @@ def confusion_png(result: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def curves_png(log_csv: Path, path: Path) -> None:
+def curves_png(log_csvs: Path | list[Path], path: Path) -> None:
+    """Accuracy and loss per epoch; several logs (the stages of one model) are drawn end to end, with a dotted
+    line where each later stage starts."""
     from .evaluate import read_log
 
     plt = _plt()
-    log = read_log(log_csv)
-    epochs = [int(e) + 1 for e in log.get("epoch", [])]
+    logs = [read_log(p) for p in ([log_csvs] if isinstance(log_csvs, Path) else log_csvs)]
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
-    for key in ("accuracy", "val_accuracy"):
-        if key in log:
-            a1.plot(epochs, log[key], label=key)
-    for key in ("loss", "val_loss"):
-        if key in log:
-            a2.plot(epochs, log[key], label=key)
+    start = 0
+    for n, log in enumerate(logs):
+        epochs = [start + int(e) + 1 for e in log.get("epoch", [])]
+        for ax, keys in ((a1, ("accuracy", "val_accuracy")), (a2, ("loss", "val_loss"))):
+            for key, color in zip(keys, ("C0", "C1")):
+                if key in log:
+                    ax.plot(epochs, log[key], color=color, label=key if n == 0 or key not in logs[0] else None)
+            if n:
+                ax.axvline(start + 0.5, color="grey", linestyle=":")
+        start += len(epochs)
     a1.set_xlabel("epoch"), a1.set_title("accuracy"), a1.legend()
     a2.set_xlabel("epoch"), a2.set_title("loss"), a2.legend()
     fig.tight_layout()

@@ -34,7 +34,7 @@ def train(arch: str, data: Path, out: Path, *, epochs: int, batch_size: int, lr:
           label_smoothing: float | None = None, limit: int | None = None, resume: bool = False,
           keep_checkpoint: bool = True, size: int | None = None, aug_policy: str | None = None,
           class_weight: str | None = None, mixup: float | None = None, optimizer: str | None = None,
-          weight_decay: float | None = None, quantize: str = "none") -> dict:
+          weight_decay: float | None = None, quantize: str = "none", init: Path | None = None) -> dict:
     from ..tfquiet import import_tensorflow
 
     import_tensorflow()
@@ -50,7 +50,8 @@ def train(arch: str, data: Path, out: Path, *, epochs: int, batch_size: int, lr:
     recipe = {k: (v if v is not None else RECIPES.get(arch, _ORIGINAL)[k]) for k, v in given.items()}
     recipe.update(batch_size=batch_size, lr=lr, schedule="cosine+warmup", size=size,
                   augment=(arch != "mlp") if augment is None else augment,
-                  val_fraction=val_fraction, patience=patience, quantize=quantize, seed=seed)
+                  val_fraction=val_fraction, patience=patience, quantize=quantize, seed=seed,
+                  init=str(init) if init else None)
     if quantize not in QUANTIZE:
         raise UserError(f"unknown quantization '{quantize}': use one of {', '.join(QUANTIZE)}")
     _check_recipe(recipe)
@@ -68,6 +69,8 @@ def train(arch: str, data: Path, out: Path, *, epochs: int, batch_size: int, lr:
         print(f"resuming {out} at epoch {state['epoch']} (best val_accuracy {state['best_val']:.4f})")
     else:
         model = ARCHS[arch](recipe["size"]) if recipe["size"] else ARCHS[arch]()
+        if init:
+            _load_weights(model, Path(init))
     recipe["size"] = size = int(model.input_shape[1])
 
     images, labels = load_fer(data, "train")
@@ -78,7 +81,9 @@ def train(arch: str, data: Path, out: Path, *, epochs: int, batch_size: int, lr:
     weights = class_weights(labels[tr], recipe["class_weight"], len(LABELS))
     train_ds = _train_stream(images[tr], labels[tr], weights, recipe, seed, steps_per_epoch,
                              start_epoch=state["epoch"] if resuming else 0)
-    val_ds = _val_stream(images[va], labels[va], size, recipe["batch_size"])
+    # --val-fraction 0: the final fit on all of train once a recipe is settled; every epoch counts as the best,
+    # which is where a cosine schedule that ends at zero puts it.
+    val_ds = _val_stream(images[va], labels[va], size, recipe["batch_size"]) if len(va) else None
 
     if not resuming:
         schedule = keras.optimizers.schedules.CosineDecay(
@@ -102,8 +107,9 @@ def train(arch: str, data: Path, out: Path, *, epochs: int, batch_size: int, lr:
             state["images_per_s"] = round(n_train / elapsed, 1)  # includes validation: what an epoch costs
             state["epoch"] = epoch + 1
             print(f"epoch {epoch + 1}: {elapsed:.1f} s, {state['images_per_s']:.0f} training images/s")
-            if logs["val_accuracy"] > state["best_val"]:
-                state["best_val"], state["best_epoch"] = float(logs["val_accuracy"]), epoch + 1
+            score = logs.get("val_accuracy", 1.0)
+            if score > state["best_val"] or val_ds is None:
+                state["best_val"], state["best_epoch"] = float(score) if val_ds else 0.0, epoch + 1
                 _save_inference_copy(model, out / mf.KERAS)
             if keep_checkpoint:
                 model.save(out / mf.CHECKPOINT)
@@ -123,12 +129,25 @@ def train(arch: str, data: Path, out: Path, *, epochs: int, batch_size: int, lr:
         "name": out.name, "arch": arch, "labels": list(LABELS), "input_size": int(size),
         "params": int(best.count_params()), "seed": seed, "command": command,
         "data": Path(data).name, "epochs_run": state["epoch"], "best_epoch": state["best_epoch"],
-        "val_accuracy": round(state["best_val"], 4), "wall_time_s": round(state["wall_time_s"], 1),
+        "val_accuracy": round(state["best_val"], 4) if val_ds else None, "wall_time_s": round(state["wall_time_s"], 1),
         "train_images_per_s": state.get("images_per_s"), "recipe": recipe,
     }
     mf.write_meta(out, meta)
-    print(f"saved {out}: best val_accuracy {state['best_val']:.4f} at epoch {state['best_epoch']}")
+    print(f"saved {out}: " + (f"best val_accuracy {state['best_val']:.4f} at epoch {state['best_epoch']}" if val_ds
+                               else f"no validation split, weights of epoch {state['best_epoch']}"))
     return meta
+
+
+def _load_weights(model, path: Path) -> None:
+    """Warm restart: the weights of an earlier run of the same architecture, with a fresh optimizer and schedule
+    (a finished cosine schedule sits at zero learning rate, so --resume cannot train it further)."""
+    import keras
+
+    try:
+        src = keras.models.load_model(path, safe_mode=True, compile=False)
+        model.set_weights(src.get_weights())
+    except (ValueError, OSError) as e:
+        raise UserError(f"--init {path}: not a model of this architecture ({str(e).splitlines()[0][:120]})") from None
 
 
 def _check_recipe(r: dict) -> None:
@@ -140,6 +159,10 @@ def _check_recipe(r: dict) -> None:
         raise UserError(f"unknown optimizer '{r['optimizer']}': use one of {', '.join(OPTIMIZERS)}")
     if r["mixup"] < 0 or r["weight_decay"] < 0 or not 0 <= r["label_smoothing"] < 1:
         raise UserError("--mixup and --weight-decay must be >= 0 and --label-smoothing in [0, 1)")
+    if r["init"] and not Path(r["init"]).is_file():
+        raise UserError(f"--init {r['init']}: no such model file; give a model.keras or checkpoint.keras")
+    if not 0 <= r["val_fraction"] < 0.5:
+        raise UserError(f"--val-fraction {r['val_fraction']}: use 0 (train on everything) up to 0.5")
     if r["size"] is not None and not 16 <= r["size"] <= 96:
         raise UserError(f"--size {r['size']}: use an input size between 16 and 96 pixels (FER images are 48)")
 
