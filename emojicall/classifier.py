@@ -106,9 +106,12 @@ class EmotionClassifier:
         """(N, S, S, 1) float32 gray crops in 0..255 -> (N, 7) probabilities in LABELS order."""
         if len(crops) == 0:
             return np.zeros((0, len(LABELS)), np.float32)
-        probs = self._run(np.ascontiguousarray(crops, dtype=np.float32))
-        if self.tta:
-            probs = (probs + self._run(np.ascontiguousarray(crops[:, :, ::-1], dtype=np.float32))) / 2
+        if self.tta:  # faces and their mirrors in one call: one interpreter invocation per frame either way
+            n = len(crops)
+            both = self._run(np.ascontiguousarray(np.concatenate([crops, crops[:, :, ::-1]]), dtype=np.float32))
+            probs = (both[:n] + both[n:]) / 2
+        else:
+            probs = self._run(np.ascontiguousarray(crops, dtype=np.float32))
         return probs[:, self._order]
 
     def classify(self, frame: np.ndarray, faces) -> np.ndarray:

@@ -50,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--max-frames", type=int, help="stop after N frames")
     r.add_argument("--model", help="model folder or name under models/ (default: fernet)")
     r.add_argument("--backend", default="tflite", help="classifier runtime: tflite | keras")
+    r.add_argument("--tta", action="store_true",
+                   help="also classify each face's mirror image and average (more accurate, 2x classifier work)")
     r.add_argument("--emoji-dir", type=Path, help="folder with angry.png ... neutral.png (RGBA) to use instead")
     r.add_argument("--style", default="emoji", help="emoji (over the face) | badge (beside it) | label (text)")
     r.add_argument("--show-label", action="store_true", help="also write the emotion's name above each face")
@@ -125,7 +127,8 @@ def _run(args) -> int:
     source = open_source(args.source, args.width, args.height)  # first: a wrong path is the likeliest mistake
     try:
         pack = EmojiPack(args.emoji_dir) if args.emoji_dir else bundled_pack()
-        pipeline = Pipeline(create_detector(args.detector), EmotionClassifier(args.model, backend=args.backend),
+        classifier = EmotionClassifier(args.model, backend=args.backend, tta=args.tta)
+        pipeline = Pipeline(create_detector(args.detector), classifier,
                             Compositor(pack, style=args.style, show_label=args.show_label),
                             detect_every=args.detect_every, mirror=args.mirror)
     except BaseException:

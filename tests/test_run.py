@@ -32,12 +32,15 @@ def _emoji_yellow(patch: np.ndarray) -> float:
     return float(np.mean((hsv[..., 0] >= 18) & (hsv[..., 0] <= 35) & (hsv[..., 1] > 150) & (hsv[..., 2] > 150)))
 
 
-@pytest.mark.parametrize("clip", [("videos", "webcam", "pyfeat_single_face_smile.mp4"),
-                                  ("videos", "expressions", "cremad_actor1001", "1001_DFA_ANG_XX.flv")])
-def test_run_writes_video_with_emoji_on_the_face(clip, tmp_path):
+@pytest.mark.parametrize("clip, extra", [
+    (("videos", "webcam", "pyfeat_single_face_smile.mp4"), []),
+    (("videos", "expressions", "cremad_actor1001", "1001_DFA_ANG_XX.flv"), []),
+    (("videos", "webcam", "pyfeat_single_face_smile.mp4"), ["--tta"]),  # mirrored faces batched with the faces
+])
+def test_run_writes_video_with_emoji_on_the_face(clip, extra, tmp_path):
     src = shared_path("media", *clip)
     out = tmp_path / "out.mp4"
-    r = _cli("run", "--source", str(src), "--output", str(out), "--max-frames", "30")
+    r = _cli("run", "--source", str(src), "--output", str(out), "--max-frames", "30", *extra)
     assert r.returncode == 0, r.stderr
     assert "30 frames processed" in r.stdout and f"wrote {out}" in r.stdout
     inputs, outputs = _frames(src)[:30], _frames(out)
