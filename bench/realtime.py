@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/realtime.py [--note "what else ran on the CPU"]
 
-For a 960x540 clip and a 640x480 webcam clip from ../shared/media, in file mode (every frame, as fast as
+For the two benchmark clips of ../shared/media/videos (1280x720 and 640x480, 338 frames at 30 fps), in file mode (every frame, as fast as
 possible) and paced live mode (a camera emulated at the clip's fps: frames not taken in time are dropped),
 it runs each configuration in a fresh subprocess and records per-stage ms (p50/p95), end-to-end fps,
 capture-to-output latency, CPU use, peak RSS and startup time to the first output frame:
@@ -27,20 +27,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 MEDIA = ROOT.parent / "shared" / "media" / "videos"
-CLIPS = {"540p": MEDIA / "negatives_and_transitions" / "face_noface.mov",
-         "480p": MEDIA / "webcam" / "intel_asl_book.mkv"}
+CLIPS = {"720p": MEDIA / "bench_720p.mp4", "480p": MEDIA / "bench_480p.mp4"}  # the two benchmark clips
 CONFIGS = ("naive", "fer", "haar", "mtcnn")
 MODES = ("file", "live")
 FER_PYTHON = os.environ.get("FER_PYTHON", "/tmp/fervenv/bin/python")
 DETECT_EVERY = 5
-REPEAT = 3  # file mode plays each (2-6 s) clip this many times, for steadier numbers
+REPEAT = 2  # file mode plays each (11 s) clip this many times, for steadier numbers
 
 
 def best_model() -> Path:
-    for name in ("cnn", "mlp"):
-        if (ROOT / "models" / name / "meta.json").is_file():
-            return ROOT / "models" / name
-    raise SystemExit("no trained model in models/ (cnn or mlp): train one with `emojicall train`")
+    """The model the app uses (EMOJICALL_MODEL or the default), so the bench times what users run."""
+    from emojicall.model_files import resolve_model_dir
+
+    return resolve_model_dir(None)
 
 
 # ---------------------------------------------------------------- child: one configuration, one clip, one mode
@@ -135,9 +134,10 @@ def make_processor(config: str, mode: str):
 
     from emojicall.classifier import EmotionClassifier
     from emojicall.detectors import create_detector
+    from emojicall.model_files import APP_TTA
     from emojicall.pipeline import Pipeline
 
-    pipe = Pipeline(create_detector(config), EmotionClassifier(best_model()), compositor,
+    pipe = Pipeline(create_detector(config), EmotionClassifier(best_model(), tta=APP_TTA), compositor,
                     detect_every=DETECT_EVERY, async_detect=mode == "live")  # as run_stream does
 
     def run(frame):
@@ -216,9 +216,10 @@ def smoothing_metrics() -> dict:
     from emojicall.classifier import EmotionClassifier
     from emojicall.detectors import create_detector
     from emojicall.face import Face
+    from emojicall.model_files import APP_TTA
     from emojicall.smoother import EmotionSmoother
 
-    clf, det = EmotionClassifier(best_model()), create_detector("haar")
+    clf, det = EmotionClassifier(best_model(), tta=APP_TTA), create_detector("haar")
     crema = "expressions/cremad_actor1001/1001_DFA_{}_XX.flv"
     still = [crema.format("NEU"), crema.format("HAP"), crema.format("ANG"), "webcam/intel_asl_book.mkv",
              "webcam/pyfeat_single_face_smile.mp4"]
@@ -281,7 +282,7 @@ def write_md(report: dict) -> str:
                     f"{r['cpu_percent']} | {r['peak_rss_mb']} | {r['startup_s']} |")
     sm = report.get("smoothing", {})
     lines = [f"# Real-time benchmark ({report['date']})", "", f"CPU: {report['cpu']}", "",
-             f"Model: {report['model']}. EmojiCall detects every {DETECT_EVERY}th frame (live: on a worker thread). "
+             f"Model: {report['model']} (EmojiCall rows with flip TTA, as the app runs it). EmojiCall detects every {DETECT_EVERY}th frame (live: on a worker thread). "
              f"File mode plays each clip {REPEAT}x; live mode paces it at its own fps (2x). Ratios are against "
              "the naive loop of the same run. Re-run: `.venv/bin/python bench/realtime.py`.", "", *rows, ""]
     if sm:

@@ -76,9 +76,10 @@ def open_virtual_camera(size: tuple[int, int], fps: float) -> Sink:
 
 
 def open_classifier(model: str):
+    from . import model_files as mf
     from .classifier import EmotionClassifier
 
-    return EmotionClassifier(model or None)
+    return EmotionClassifier(model or None, tta=mf.APP_TTA)
 
 
 def fit(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:

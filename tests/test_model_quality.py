@@ -11,11 +11,11 @@ from emojicall.training.evaluate import predict
 
 pytestmark = pytest.mark.slow
 
-# Minimum accuracy on the first SLICE PublicTest images, by model name (meta.json "name", else "arch").
-# mlp and cnn: issue 2's bars. fernet: a guard a few points under what it scores on this slice; issue 6's bar
-# (70% on 1,000 images) is not reached yet, see docs/model.md.
-THRESHOLDS = {"mlp": 0.40, "cnn": 0.60, "fernet": 0.63, "fernet_l": 0.63}
-SLICE = 500
+# Minimum accuracy on the first SLICE PublicTest images, by model name (meta.json "name", else "arch"): guards a
+# few points under what each scores there (mlp 0.469, cnn 0.623, fernet int8 0.661 / 0.679 with TTA). Issue 6's
+# bar for fernet (70% on 1,000 images) is not reached, see docs/model.md.
+THRESHOLDS = {"mlp": 0.43, "cnn": 0.60, "fernet": 0.64, "fernet_l": 0.64}
+SLICE = 1000
 AGREE_N, AGREE_MIN = 1000, 0.99
 
 
@@ -43,7 +43,8 @@ def test_committed_model_reaches_its_accuracy_threshold_through_the_app_runtime(
     path = mf.resolve_model_dir(name)
     meta = mf.read_meta(path)
     images, labels = publictest
-    accuracy = float(np.mean(predict(EmotionClassifier(path), images[:SLICE]) == labels[:SLICE]))
+    tta = mf.APP_TTA and name is None  # the default model is checked the way the app runs it
+    accuracy = float(np.mean(predict(EmotionClassifier(path, tta=tta), images[:SLICE]) == labels[:SLICE]))
     assert accuracy >= threshold(meta), f"{path}: {accuracy:.3f} on the first {SLICE} PublicTest images"
 
 

@@ -35,7 +35,7 @@ def _emoji_yellow(patch: np.ndarray) -> float:
 @pytest.mark.parametrize("clip, extra", [
     (("videos", "webcam", "pyfeat_single_face_smile.mp4"), []),
     (("videos", "expressions", "cremad_actor1001", "1001_DFA_ANG_XX.flv"), []),
-    (("videos", "webcam", "pyfeat_single_face_smile.mp4"), ["--tta"]),  # mirrored faces batched with the faces
+    (("videos", "webcam", "pyfeat_single_face_smile.mp4"), ["--no-tta"]),  # default: mirrors batched with faces
 ])
 def test_run_writes_video_with_emoji_on_the_face(clip, extra, tmp_path):
     src = shared_path("media", *clip)
