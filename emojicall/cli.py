@@ -46,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="process a camera, video or images and send the result somewhere")
     r.add_argument("--source", default="0", help="camera index, video file, image or folder, or 'demo' (default 0)")
-    r.add_argument("--detector", default="haar", help="haar | mtcnn")
+    r.add_argument("--detector", help="mtcnn (default; haar if TensorFlow cannot load) | haar (no TensorFlow, "
+                                      "less memory, faster start)")
     r.add_argument("--output", default="virtual", help="virtual | window | none | FILE.mp4 (default virtual)")
     r.add_argument("--max-frames", type=int, help="stop after N frames")
     r.add_argument("--model", help="model folder or name under models/ (default: fernet)")
@@ -118,7 +119,7 @@ def _run(args) -> int:
 
     from .classifier import EmotionClassifier
     from .compositor import Compositor
-    from .detectors import create_detector
+    from .detectors import create_default_detector, create_detector
     from .emojis import EmojiPack, bundled_pack
     from .pipeline import Pipeline
     from .resilient import ResilientSource
@@ -130,9 +131,10 @@ def _run(args) -> int:
     try:
         pack = EmojiPack(args.emoji_dir) if args.emoji_dir else bundled_pack()
         classifier = EmotionClassifier(args.model, backend=args.backend, tta=args.tta)
-        pipeline = Pipeline(create_detector(args.detector), classifier,
-                            Compositor(pack, style=args.style, show_label=args.show_label),
-                            detect_every=args.detect_every, mirror=args.mirror)
+        compositor = Compositor(pack, style=args.style, show_label=args.show_label)  # checks --style: fast
+        detector = create_detector(args.detector) if args.detector else \
+            create_default_detector(logging.getLogger(__name__).warning)
+        pipeline = Pipeline(detector, classifier, compositor, detect_every=args.detect_every, mirror=args.mirror)
     except BaseException:
         source.close()
         raise
@@ -168,7 +170,8 @@ def _run(args) -> int:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
     if stats is not None:
-        print(f"{stats.frames} frames processed, {stats.faces} faces found, {stats.fps:.1f} fps mean")
+        print(f"{stats.frames} frames processed, {stats.faces} faces found ({pipeline.detector.name}), "
+              f"{stats.fps:.1f} fps mean")
     if args.output not in ("virtual", "window", "none"):
         print(f"wrote {Path(args.output).resolve()}")
     return 0

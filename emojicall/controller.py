@@ -22,7 +22,7 @@ from . import cards
 from .cameras import NO_CAMERA_FIX, quiet_opencv
 from .compositor import STYLES, Compositor
 from .detectors import NAMES as DETECTORS
-from .detectors import create_detector
+from .detectors import FALLBACK, create_detector
 from .detectors.base import as_bgr
 from .emojis import EmojiPack, bundled_pack
 from .errors import UserError
@@ -278,6 +278,10 @@ class Controller:
         try:
             detector = self._detector_factory(name)
         except Exception as exc:  # noqa: BLE001 - an import or model failure must leave the stream running
+            if self.detector_name is None and name != FALLBACK:  # nothing running yet: faces still need finding
+                log.warning("%s cannot start (%s): using %s", name, exc, FALLBACK)
+                self.settings.detector = FALLBACK  # the menu shows what runs
+                return self._loader(FALLBACK, gen)
             self._problem("detector", Problem(f"cannot start {name} ({exc})",
                                               f"keeping {self.detector_name}; run `emojicall doctor`"))
             return

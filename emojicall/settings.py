@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .compositor import STYLES
+from .detectors import DEFAULT as DEFAULT_DETECTOR
 from .detectors import NAMES as DETECTORS
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ class Settings:
     width: int = 1280             # the virtual camera's size; camera frames are fitted into it
     height: int = 720
     fps: float = 30.0             # cap on frames sent to the virtual camera
-    detector: str = "haar"
+    detector: str = DEFAULT_DETECTOR
     style: str = "emoji"
     pack: str = ""                # "" = the bundled pack, else one of `packs`
     packs: list[str] = field(default_factory=list)  # emoji folders the user added

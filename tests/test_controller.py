@@ -13,6 +13,7 @@ from conftest import ROOT, shared_path
 from emojicall import cards
 from emojicall.controller import NO_CAMERA_TEXT, PAUSED_TEXT, Controller, fit, open_camera
 from emojicall.detectors import create_detector
+from emojicall.errors import UserError
 from emojicall.settings import Settings
 from emojicall.sinks import VirtualCamSink
 
@@ -103,6 +104,7 @@ def frames_after(rec, n_more):
 
 
 def start(tmp_settings=None, **kw):
+    kw.setdefault("detector", "haar")  # no TensorFlow load per test; the MTCNN tests ask for it
     clip = shared_path(*CLIP)
     rec = Recorder()
     settings = Settings(camera=str(clip), width=640, height=360, model=model_name(), fps=30, **kw)
@@ -259,3 +261,26 @@ def test_fit_keeps_the_aspect_ratio_with_black_bars():
     assert out.shape == (480, 640, 3)
     assert not out[:60].any() and not out[-60:].any()
     assert np.array_equal(out[60:420], frame)
+
+
+@pytest.mark.slow
+def test_the_default_detector_falls_back_to_haar_when_mtcnn_cannot_start():
+    def factory(name):
+        if name == "mtcnn":  # as create_detector says it when TensorFlow or mtcnn is broken
+            raise UserError("detector 'mtcnn' cannot start (simulated broken install): reinstall EmojiCall")
+        return create_detector(name)
+
+    rec = Recorder()
+    ctl = Controller(Settings(camera=str(shared_path(*CLIP)), width=640, height=360, model=model_name()),
+                     source_factory=rec.source, sink_factory=rec.sink, detector_factory=factory)
+    assert ctl.settings.detector == "mtcnn"  # the default
+    ctl.start()
+    try:
+        wait_until(lambda: ctl.detector_name == "haar" and ctl.faces, "Haar in MTCNN's place")
+        assert ctl.settings.detector == "haar"  # the menu's radio shows the detector that runs
+        n = len(rec.sent)
+        wait_until(lambda: len(rec.sent) >= n + 3, "frames with Haar")
+        i = len(rec.sent) - 1
+        assert emoji_yellow(rec.sent[i][inner_face(rec.reads[i])]) > 0.3
+    finally:
+        assert ctl.stop()

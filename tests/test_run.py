@@ -1,4 +1,6 @@
 """`emojicall run` end to end on real clips: the output video carries the emoji where the face is."""
+import os
+import re
 import subprocess
 import sys
 
@@ -86,9 +88,40 @@ def test_label_option_writes_the_emotion_name(tmp_path):
 
 def test_several_faces_get_several_emojis(tmp_path):
     src = shared_path("media", "face_boxes", "silver_cc_frames", "intel_head-pose-face-detection-female-and-male_f000.png")
-    r = _cli("run", "--source", str(src), "--output", str(tmp_path / "v.avi"), "--detector", "mtcnn")
+    r = _cli("run", "--source", str(src), "--output", str(tmp_path / "v.avi"))  # the default detector: MTCNN
     assert r.returncode == 0, r.stderr
-    assert "1 frames processed, 2 faces found" in r.stdout
+    assert "1 frames processed, 2 faces found (mtcnn)" in r.stdout
+
+
+def _without_mtcnn(tmp_path) -> dict:
+    """An environment where `import mtcnn` fails, as with a broken TensorFlow install."""
+    fake = tmp_path / "site" / "mtcnn"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('simulated broken install')\n")
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path / "site"),
+                                                                      os.environ.get("PYTHONPATH")]))}
+
+
+def test_default_detector_falls_back_to_haar_when_mtcnn_cannot_load(tmp_path):
+    src = shared_path("media", "videos", "webcam", "pyfeat_single_face_smile.mp4")
+    out = tmp_path / "out.mp4"
+    r = subprocess.run([sys.executable, "-m", "emojicall", "run", "--source", str(src), "--output", str(out),
+                        "--max-frames", "10"], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                       env=_without_mtcnn(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert "detector 'mtcnn' cannot start (simulated broken install)" in r.stderr and "using haar" in r.stderr
+    assert "Traceback" not in r.stderr
+    found = re.search(r"10 frames processed, (\d+) faces found \(haar\)", r.stdout)
+    assert found and int(found.group(1)) >= 8, r.stdout
+
+
+def test_an_explicit_detector_that_cannot_load_is_one_line(tmp_path):
+    src = shared_path("media", "videos", "webcam", "pyfeat_single_face_smile.mp4")
+    r = subprocess.run([sys.executable, "-m", "emojicall", "run", "--source", str(src), "--output", "none",
+                        "--detector", "mtcnn"], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                       env=_without_mtcnn(tmp_path))
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "detector 'mtcnn' cannot start" in r.stderr, r.stderr
 
 
 def test_bundled_pack_has_all_seven_rgba_emojis():

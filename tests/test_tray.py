@@ -154,7 +154,7 @@ def test_menu_lists_cameras_and_every_radio_group_has_one_choice(tmp_path):
             [("USB cam (1280x720)", False), (shared_path(*CLIP).name, True)]
         for group in ("Detector", "Style", "Emoji pack", "Camera"):
             assert sum(bool(i.checked) for i in find(app.menu, group).submenu) == 1, group
-        assert "(*) Haar" in menu_text(app.menu) and "[x] Overlay" in menu_text(app.menu)
+        assert "(*) MTCNN" in menu_text(app.menu) and "[x] Overlay" in menu_text(app.menu)  # the defaults
     finally:
         app.quit()
 
@@ -240,3 +240,14 @@ def test_sigterm_and_ctrl_c_stop_the_stream_and_release_the_devices(tmp_path, si
         child.kill()
     assert out.strip() == "released True True True" and child.returncode == 0, err
     assert (tmp_path / "s.json").is_file()  # quitting saved the settings
+
+
+def test_about_names_the_model_the_app_runs(tmp_path):
+    from emojicall import model_files as mf
+    from emojicall.tray.app import TrayApp
+    from emojicall.tray.menu import menu_text
+
+    default = TrayApp(Controller(Settings(camera=str(shared_path(*CLIP)))), tmp_path / "a.json")
+    chosen = TrayApp(Controller(Settings(camera=str(shared_path(*CLIP)), model="mlp")), tmp_path / "b.json")
+    assert f"Model: {mf.resolve_model_dir(None).name}" in menu_text(default.menu)
+    assert "Model: mlp" in menu_text(chosen.menu)

@@ -7,6 +7,9 @@ from .base import Detector
 
 _REGISTRY = {"haar": ("haar", "HaarDetector"), "mtcnn": ("mtcnn", "MTCNNDetector")}
 NAMES = tuple(_REGISTRY)
+# MTCNN finds more webcam-sized faces with no false ones and is as fast as Haar once tracking carries the boxes
+# (docs/detectors.md); Haar needs no TensorFlow, so it stands in when MTCNN cannot load.
+DEFAULT, FALLBACK = "mtcnn", "haar"
 
 
 def register_detector(name: str, module: str, cls: str) -> None:
@@ -20,8 +23,22 @@ def create_detector(name: str, **options) -> Detector:
     if name not in _REGISTRY:
         raise UserError(f"unknown detector '{name}': use one of {', '.join(_REGISTRY)}")
     module, cls = _REGISTRY[name]
-    mod = importlib.import_module(module if "." in module else f"{__name__}.{module}")
-    return getattr(mod, cls)(**options)
+    try:
+        mod = importlib.import_module(module if "." in module else f"{__name__}.{module}")
+        return getattr(mod, cls)(**options)
+    except ImportError as exc:  # MTCNN's TensorFlow missing or broken: say so in one line
+        raise UserError(f"detector '{name}' cannot start ({exc}): reinstall EmojiCall "
+                        f"(`pip install .`) or pick another detector ({', '.join(_REGISTRY)})") from None
 
 
-__all__ = ["Detector", "NAMES", "create_detector", "register_detector"]
+def create_default_detector(warn) -> Detector:
+    """The default detector, or the fallback with one line to `warn` if the default cannot start here."""
+    try:
+        return create_detector(DEFAULT)
+    except Exception as exc:  # noqa: BLE001 - a broken TensorFlow install must not stop the app
+        warn(f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}; using {FALLBACK}")
+        return create_detector(FALLBACK)
+
+
+__all__ = ["DEFAULT", "Detector", "FALLBACK", "NAMES", "create_default_detector", "create_detector",
+           "register_detector"]

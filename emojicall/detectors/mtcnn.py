@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 
 import cv2
 import numpy as np
 
 from ..face import Face
+from ..tfquiet import import_tensorflow
 from .base import Detector
 
 # Tuned for a webcam at arm's length: faces of 40+ px in the (at most) 640-wide copy detection runs on.
@@ -40,7 +40,7 @@ class MTCNNDetector(Detector):
                  thresholds_stages: tuple[float, float, float] = TUNED["thresholds_stages"],
                  max_width: int = TUNED["max_width"], compile: bool = True):
         super().__init__(max_width)
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        tf = import_tensorflow()  # first, with its C++ start-up lines kept off the user's terminal
         with contextlib.redirect_stdout(io.StringIO()):
             import mtcnn.stages.stage_pnet as stage_pnet
             from mtcnn import MTCNN
@@ -48,8 +48,6 @@ class MTCNNDetector(Detector):
             stage_pnet.build_scale_pyramid = _pyramid
             self._mtcnn = MTCNN(device="CPU:0")
         if compile:
-            import tensorflow as tf
-
             for stage in self._mtcnn.stages:
                 stage._model = tf.function(stage._model, reduce_retracing=True)
         self.threshold = threshold

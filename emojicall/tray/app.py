@@ -64,13 +64,14 @@ class TrayApp:
         import pystray
 
         from .. import __version__
+        from ..model_files import DEFAULT_MODEL
         from .icon import icon_image
         from .menu import build_menu, title
 
         self.ctl, self.settings_path, self.cameras = ctl, Path(settings_path), list(cameras or [])
         self._icon_image, self._title = icon_image, title
         self._stopped = threading.Event()
-        about = [f"EmojiCall {__version__}", f"Model: {ctl.settings.model or 'cnn'}",
+        about = [f"EmojiCall {__version__}", f"Model: {ctl.settings.model or DEFAULT_MODEL}",
                  f"Settings: {self.settings_path}", "Help: docs/tray.md and `emojicall doctor`"]
         self.menu = build_menu(ctl, cameras=lambda: self.cameras, on_change=self.changed, on_quit=self.quit,
                                on_rescan=self.rescan, about=about)
