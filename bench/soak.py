@@ -1,10 +1,10 @@
 """Soak test of the frame loop (run by hand; a short run is in tests/test_faults.py):
 
-    .venv/bin/python bench/soak.py [--frames 20000] [--note "what else ran on the CPU"]
+    .venv/bin/python bench/soak.py [--frames 20000] [--detector mtcnn|haar] [--note "what else ran on the CPU"]
 
 A real clip, reopened at each end (so every loop opens and releases a decoder), goes through the app's
-pipeline (Haar on its own thread every 5th frame, flow tracking, the LiteRT classifier, the emoji compositor)
-into a NullSink. RSS, open file descriptors and threads are sampled every --every frames. A first short
+pipeline as the app runs it by default (the default detector on its own thread every 5th frame, flow tracking,
+the default model's LiteRT classifier with flip TTA, the emoji compositor) into a NullSink. RSS, open file descriptors and threads are sampled every --every frames. A first short
 session (opened, run, closed) warms OpenCV's and LiteRT's lazily created pools, so that the counts taken
 before and after the measured session compare like with like. Writes bench/soak.json.
 """
@@ -24,11 +24,10 @@ sys.path.insert(0, str(ROOT))
 CLIP = ROOT.parent / "shared" / "media" / "videos" / "webcam" / "pyfeat_single_face_smile.mp4"
 
 
-def best_model() -> Path:
-    for name in ("cnn", "mlp"):
-        if (ROOT / "models" / name / "model.tflite").is_file():
-            return ROOT / "models" / name
-    raise SystemExit("no trained model in models/ (cnn or mlp): train one with `emojicall train`")
+def default_model() -> Path:
+    from emojicall.model_files import resolve_model_dir
+
+    return resolve_model_dir(None)
 
 
 def rss_mb() -> float:
@@ -58,11 +57,12 @@ def settled(target: dict | None, limit: float = 3.0) -> dict:
     return now
 
 
-def session(clip: Path, model: Path, frames: int, every: int, samples: list | None = None) -> dict:
+def session(clip: Path, model: Path, detector: str, frames: int, every: int, samples: list | None = None) -> dict:
     from emojicall.classifier import EmotionClassifier
     from emojicall.compositor import Compositor
     from emojicall.detectors import create_detector
     from emojicall.emojis import bundled_pack
+    from emojicall.model_files import APP_TTA
     from emojicall.pipeline import Pipeline
     from emojicall.runner import run_stream
     from emojicall.sinks import NullSink
@@ -88,7 +88,7 @@ def session(clip: Path, model: Path, frames: int, every: int, samples: list | No
         def close(self):
             self.cap.close()
 
-    pipeline = Pipeline(create_detector("haar"), EmotionClassifier(model), Compositor(bundled_pack()))
+    pipeline = Pipeline(create_detector(detector), EmotionClassifier(model, tta=APP_TTA), Compositor(bundled_pack()))
     source, sink = LoopingClip(), NullSink()
     t0, done = time.perf_counter(), [0]
 
@@ -115,24 +115,27 @@ def main(argv=None) -> int:
     p.add_argument("--every", type=int, default=250, help="sample every N frames")
     p.add_argument("--clip", type=Path, default=CLIP)
     p.add_argument("--model", type=Path)
+    p.add_argument("--detector", help="default: the app's default detector")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "soak.json")
     p.add_argument("--note", default="", help="what else ran on the machine")
     args = p.parse_args(argv)
     if not args.clip.is_file():
         raise SystemExit(f"clip not found: {args.clip}: the shared media folder must sit beside the project")
-    model = args.model or best_model()
+    from emojicall.detectors import DEFAULT
 
-    session(args.clip, model, 100, args.every)  # warm-up session: pools and caches that live for the process
+    model, detector = args.model or default_model(), args.detector or DEFAULT
+    session(args.clip, model, detector, 100, args.every)  # warm-up session: pools and caches that live for the process
     before = settled(None)
     samples: list = []
     t0 = time.perf_counter()
-    result = session(args.clip, model, args.frames, args.every, samples)
+    result = session(args.clip, model, detector, args.frames, args.every, samples)
     after = settled(before)
     base = next(s for s in samples if s["frame"] >= args.warmup)["rss_mb"]
     later = [s["rss_mb"] for s in samples if s["frame"] >= args.warmup]
     report = {
         "frames": result["frames"], "clip": str(args.clip.relative_to(ROOT.parent)) if ROOT.parent in
         args.clip.parents else str(args.clip), "clip_loops": result["loops"], "model": model.name,
+        "detector": detector,
         "faces": result["faces"], "faults": result["faults"], "fps_mean": result["fps"],
         "seconds": round(time.perf_counter() - t0, 1),
         "rss_mb_at_warmup": base, "rss_mb_max_after_warmup": max(later), "rss_mb_end": samples[-1]["rss_mb"],
