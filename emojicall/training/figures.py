@@ -30,7 +30,8 @@ def confusion_png(result: dict, path: Path) -> None:
                     color="white" if norm[i, j] > 0.5 else "black", fontsize=8)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title(f"{Path(result['model']).name} on {result['split']}: accuracy {result['accuracy']:.3f}")
+    tta = " + flip TTA" if result.get("tta") else ""
+    ax.set_title(f"{Path(result['model']).name}{tta} on {result['split']}: accuracy {result['accuracy']:.3f}")
     fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

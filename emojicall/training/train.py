@@ -131,6 +131,7 @@ def train(arch: str, data: Path, out: Path, *, epochs: int, batch_size: int, lr:
         "data": Path(data).name, "epochs_run": state["epoch"], "best_epoch": state["best_epoch"],
         "val_accuracy": round(state["best_val"], 4) if val_ds else None, "wall_time_s": round(state["wall_time_s"], 1),
         "train_images_per_s": state.get("images_per_s"), "recipe": recipe,
+        "quantization": {"none": "float32"}.get(recipe["quantize"], recipe["quantize"]),  # what model.tflite holds
     }
     mf.write_meta(out, meta)
     print(f"saved {out}: " + (f"best val_accuracy {state['best_val']:.4f} at epoch {state['best_epoch']}" if val_ds
