@@ -5,7 +5,8 @@ from __future__ import annotations
 from ..errors import UserError
 from .base import Detector
 
-_REGISTRY = {"haar": ("haar", "HaarDetector"), "mtcnn": ("mtcnn", "MTCNNDetector")}
+_REGISTRY = {"haar": ("haar", "HaarDetector"), "mtcnn": ("mtcnn", "MTCNNDetector"),
+             "blazeface": ("blazeface", "BlazeFaceDetector")}
 NAMES = tuple(_REGISTRY)
 # MTCNN finds more webcam-sized faces with no false ones and is as fast as Haar once tracking carries the boxes
 # (docs/detectors.md); Haar needs no TensorFlow, so it stands in when MTCNN cannot load.
