@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Does the dependency set resolve to wheels on the platforms users have?
+
+For each target, `pip install --dry-run --only-binary=:all: --platform ... --python-version 3.11 --report`
+on this checkout, then a look at the report: LiteRT must come along everywhere but Intel macOS (it has no
+wheel there; classifier.py then uses TensorFlow's interpreter), TensorFlow and Keras >= 3.12 everywhere.
+
+pip matches --platform tags exactly (it does not widen manylinux_2_28 to older glibc tags or macOS 14 to
+older releases), so each target lists every tag such a machine accepts: glibc 2.17-2.28 (RHEL 8, Debian 10,
+Ubuntu 20.04 and newer), macOS 11-14 for Apple silicon, 10.9-14 for Intel.
+
+Exit 0: all resolve; 1: one or more do not; 3: pip reaches no package index here (nothing was checked).
+Usage: python .ci/check_platforms.py [--python-version 3.11] [TARGET ...]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _linux(arch: str) -> list[str]:
+    return [f"manylinux_2_{minor}_{arch}" for minor in range(28, 16, -1)] + [f"manylinux2014_{arch}"]
+
+
+def _mac(arch: str, first: int) -> list[str]:
+    versions = [f"{major}_0" for major in range(14, 10, -1)] + ([f"10_{m}" for m in range(15, first - 1, -1)]
+                                                                if first < 16 else [])
+    return [f"macosx_{v}_{a}" for v in versions for a in (arch, "universal2")]
+
+
+TARGETS = {
+    "linux-x86_64": _linux("x86_64"),
+    "linux-aarch64": _linux("aarch64"),
+    "win_amd64": ["win_amd64"],
+    "macos-arm64": _mac("arm64", 16),
+    "macos-x86_64": _mac("x86_64", 9),
+}
+WITHOUT_LITERT = {"macos-x86_64"}
+
+
+# pip applies --platform to wheel tags only: environment markers (ai-edge-litert's "not Intel macOS") are
+# still evaluated for this machine. So pip runs with its marker environment set to the target's.
+MARKERS = {
+    "linux-x86_64": {"sys_platform": "linux", "platform_system": "Linux", "platform_machine": "x86_64"},
+    "linux-aarch64": {"sys_platform": "linux", "platform_system": "Linux", "platform_machine": "aarch64"},
+    "win_amd64": {"sys_platform": "win32", "platform_system": "Windows", "platform_machine": "AMD64",
+                  "os_name": "nt"},
+    "macos-arm64": {"sys_platform": "darwin", "platform_system": "Darwin", "platform_machine": "arm64"},
+    "macos-x86_64": {"sys_platform": "darwin", "platform_system": "Darwin", "platform_machine": "x86_64"},
+}
+_PIP_WITH_MARKERS = """
+import json, sys
+from pip._vendor.packaging import markers
+_default, _env = markers.default_environment, json.loads(sys.argv.pop(1))
+markers.default_environment = lambda: {**_default(), **_env}
+from pip._internal.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _pip(*args: str, target: str | None = None) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "pip"] if target is None else \
+        [sys.executable, "-c", _PIP_WITH_MARKERS, json.dumps(MARKERS[target])]
+    return subprocess.run([*cmd, *args], capture_output=True, text=True)
+
+
+def index_reachable() -> bool:
+    """A tiny pure-Python wheel from the configured index: fails only when there is no index to ask."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return _pip("download", "--no-deps", "--only-binary=:all:", "-q", "-d", tmp, "six").returncode == 0
+
+
+def resolve(target: str, python_version: str) -> tuple[dict[str, str] | None, str]:
+    """({package: version} that pip would install, "") or (None, pip's last error line)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.json"
+        platforms = [arg for tag in TARGETS[target] for arg in ("--platform", tag)]
+        run = _pip("install", "--dry-run", "--ignore-installed", "--only-binary=:all:", *platforms,
+                   "--python-version", python_version, "--target", str(Path(tmp) / "t"),
+                   "--report", str(report), "-q", str(ROOT), target=target)
+        if run.returncode != 0 or not report.exists():
+            errors = [ln for ln in run.stderr.splitlines() if ln.startswith("ERROR")] or run.stderr.splitlines()
+            return None, (errors[0] if errors else f"pip exit {run.returncode}")
+        items = json.loads(report.read_text())["install"]
+        return {i["metadata"]["name"].lower(): i["metadata"]["version"] for i in items}, ""
+
+
+def judge(target: str, pkgs: dict[str, str]) -> list[str]:
+    problems = []
+    if "tensorflow" not in pkgs and "tensorflow-macos" not in pkgs:
+        problems.append("no tensorflow")
+    keras = pkgs.get("keras", "0")
+    if tuple(int(p) for p in keras.split(".")[:2]) < (3, 12):
+        problems.append(f"keras {keras} < 3.12")
+    if target in WITHOUT_LITERT and "ai-edge-litert" in pkgs:
+        problems.append("ai-edge-litert resolved where it has no wheel")
+    if target not in WITHOUT_LITERT and "ai-edge-litert" not in pkgs:
+        problems.append("no ai-edge-litert")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("targets", nargs="*", help=f"any of {', '.join(TARGETS)} (default: all)")
+    parser.add_argument("--python-version", default="3.11")
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.targets) - set(TARGETS))
+    if unknown:
+        parser.error(f"unknown target {', '.join(unknown)}: use any of {', '.join(TARGETS)}")
+    if not index_reachable():
+        print("SKIP: pip reaches no package index here, so nothing can be resolved")
+        return 3
+    failed = 0
+    for target in args.targets or list(TARGETS):
+        pkgs, error = resolve(target, args.python_version)
+        problems = [error] if pkgs is None else judge(target, pkgs)
+        if problems:
+            failed += 1
+            print(f"FAIL {target} (python {args.python_version}): {'; '.join(problems)}")
+        else:
+            keys = ("tensorflow", "keras", "ai-edge-litert", "numpy", "opencv-python")
+            print(f"ok   {target} (python {args.python_version}): {len(pkgs)} packages; "
+                  + ", ".join(f"{k} {pkgs.get(k, '-')}" for k in keys))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
