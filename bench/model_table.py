@@ -30,29 +30,11 @@ from emojicall.classifier import EmotionClassifier, TFLiteRunner  # noqa: E402
 from emojicall.labels import LABELS  # noqa: E402
 from emojicall.training.data import load_fer  # noqa: E402
 from emojicall.training.evaluate import predict, scores  # noqa: E402
+from emojicall.training.ferplus import ferplus_labels  # noqa: E402  (shared with `evaluate --labels ferplus`)
 
-FERPLUS = ROOT.parent / "shared" / "data" / "ferplus" / "ferplus.npz"
-# FER+ vote columns -> our label; contempt has no class of ours, unknown and NF (not a face) are no emotion.
-FERPLUS_MAP = {"neutral": "neutral", "happiness": "happy", "surprise": "surprise", "sadness": "sad",
-               "anger": "angry", "disgust": "disgust", "fear": "fear"}
 # fer/fer.py: `_get_labels` lists angry, disgust, fear, happy, sad, surprise, neutral (our order), and
 # `detect_emotions` feeds cv2.resize'd 64x64 gray faces as (x / 255 - 0.5) * 2.
 FER_LABELS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
-
-
-def ferplus_labels(n_public: int) -> tuple[np.ndarray, dict]:
-    """Majority FER+ label (our index) per PublicTest row, -1 where dropped, and the drop counts."""
-    with np.load(FERPLUS) as d:
-        votes, usage = d["votes"], d["usage"]
-        columns = [str(c) for c in d["columns"]]
-    votes = votes[usage == 1].astype(np.int64)
-    if len(votes) != n_public:
-        raise SystemExit(f"{FERPLUS}: {len(votes)} PublicTest rows, fer2013.npz has {n_public}")
-    top = np.argmax(votes, axis=1)  # the most-voted column of all ten; a tie goes to the column listed first
-    names = np.array(columns)[top]
-    out = np.array([LABELS.index(FERPLUS_MAP[c]) if c in FERPLUS_MAP else -1 for c in names])
-    dropped = {c: int(np.sum(names == c)) for c in columns if c not in FERPLUS_MAP and np.any(names == c)}
-    return out, dropped
 
 
 class FerTFLite:

@@ -9,8 +9,11 @@ from pathlib import Path
 import numpy as np
 
 from ..classifier import EmotionClassifier
+from ..errors import UserError
 from ..labels import LABELS
 from .data import load_fer
+
+LABEL_SETS = ("fer2013", "ferplus")
 
 
 def scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
@@ -45,13 +48,26 @@ def predict(classifier: EmotionClassifier, images: np.ndarray, batch: int = 256)
 
 
 def evaluate(model, data: Path, split: str, *, backend: str = "tflite", limit: int | None = None,
-             json_out: Path | None = None, figures: Path | None = None, tta: bool = False) -> dict:
+             json_out: Path | None = None, figures: Path | None = None, tta: bool = False,
+             label_set: str = "fer2013", ferplus: Path | None = None) -> dict:
+    """label_set 'ferplus': score against FER+'s 10-annotator majority instead of FER-2013's one label, on the
+    rows whose majority is one of our 7 classes."""
+    if label_set not in LABEL_SETS:
+        raise UserError(f"unknown label set '{label_set}': use one of {', '.join(LABEL_SETS)}")
     classifier = EmotionClassifier(model, backend=backend, tta=tta)
     images, labels = load_fer(data, split)
+    dropped = None
+    if label_set == "ferplus":
+        from .ferplus import ferplus_labels
+
+        labels, dropped = ferplus_labels(len(images), split, ferplus)
+        images, labels = images[labels >= 0], labels[labels >= 0]
     if limit:
         images, labels = images[:limit], labels[:limit]
     result = scores(labels, predict(classifier, images))
-    result.update(model=str(classifier.model_dir), split=split, backend=backend, tta=tta)
+    result.update(model=str(classifier.model_dir), split=split, backend=backend, tta=tta, label_set=label_set)
+    if dropped is not None:
+        result["ferplus_dropped"] = dropped
     print(report(result))
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
@@ -72,7 +88,8 @@ def evaluate(model, data: Path, split: str, *, backend: str = "tflite", limit: i
 
 def report(r: dict) -> str:
     tta = " + flip TTA" if r.get("tta") else ""
-    lines = [f"{r['model']} on {r['split']} ({r['n']} images, {r['backend']}{tta}): accuracy {r['accuracy']:.4f}, "
+    plus = " with FER+ majority labels" if r.get("label_set") == "ferplus" else ""
+    lines = [f"{r['model']} on {r['split']}{plus} ({r['n']} images, {r['backend']}{tta}): accuracy {r['accuracy']:.4f}, "
              f"macro-F1 {r['macro_f1']:.4f}", f"{'class':<10}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}"]
     for name, c in r["per_class"].items():
         lines.append(f"{name:<10}{c['precision']:>10.3f}{c['recall']:>8.3f}{c['f1']:>8.3f}{c['support']:>9}")
