@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from . import model_files as mf
-from .crop import crop_batch
+from .crop import crop_batch, load_framings
 from .errors import UserError
 from .labels import LABELS
 from .quiet import native_stderr_silenced
@@ -101,6 +101,14 @@ class EmotionClassifier:
                             "use a model trained by `emojicall train`")
         # Outputs follow the model's own label order; reorder them to ours once, here.
         self._order = np.array([self.meta["labels"].index(name) for name in LABELS])
+        # Per-detector crop calibration (crop.json beside the model); use_detector() picks one.
+        self.framings = load_framings(self.model_dir)
+        self.framing = None
+
+    def use_detector(self, name: str | None) -> None:
+        """Frame crops the way this model's crop.json says for boxes from detector `name` (the uncalibrated
+        rule where it has no entry). Pipeline calls it whenever its detector changes."""
+        self.framing = self.framings.get(name) if name else None
 
     def predict_crops(self, crops: np.ndarray) -> np.ndarray:
         """(N, S, S, 1) float32 gray crops in 0..255 -> (N, 7) probabilities in LABELS order."""
@@ -116,7 +124,9 @@ class EmotionClassifier:
 
     def classify(self, frame: np.ndarray, faces) -> np.ndarray:
         """Score every face of a frame in one batched call; sets each Face.probs and returns them."""
-        probs = self.predict_crops(crop_batch(frame, [f.box for f in faces], self.size))
+        crops = crop_batch(frame, [f.box for f in faces], self.size, framing=self.framing,
+                           landmarks=[f.landmarks for f in faces])
+        probs = self.predict_crops(crops)
         for face, p in zip(faces, probs):
             face.probs = p
         return probs
