@@ -8,6 +8,9 @@ from pathlib import Path
 from . import model_files as mf
 from .errors import UserError
 
+# Nothing heavy at module level: the tray blocks SIGINT/SIGTERM before any thread exists, and numpy (OpenBLAS)
+# and OpenCV start threads when imported (a SIGTERM then hit one of those and killed the tray uncleanly).
+
 
 # Subcommands that own their flags (argparse lives in their module; they are imported only when run).
 _DELEGATED = {"tray": ("emojicall.tray.app", "start the tray icon and stream to the EmojiCam virtual camera"),
@@ -45,7 +48,8 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_parser(name, help=help_text, add_help=False)
 
     r = sub.add_parser("run", help="process a camera, video or images and send the result somewhere")
-    r.add_argument("--source", default="0", help="camera index, video file, image or folder, or 'demo' (default 0)")
+    r.add_argument("--camera", "--source", dest="camera", default="0",
+                   help="camera index, video file, image or folder, or 'demo' (default 0)")
     r.add_argument("--detector", help="mtcnn (default; haar if TensorFlow cannot load) | haar (no TensorFlow, "
                                       "less memory, faster start)")
     r.add_argument("--output", default="virtual", help="virtual | window | none | FILE.mp4 (default virtual)")
@@ -97,15 +101,22 @@ def _parser() -> argparse.ArgumentParser:
                    help="do not keep the resumable checkpoint (saves space for big models)")
     t.set_defaults(func=_train)
 
-    e = sub.add_parser("evaluate", help="score a model on a FER-2013 split")
+    e = sub.add_parser("evaluate", help="score a model on a FER-2013 split, or the app's chain on labelled video")
     e.add_argument("--model", help="model folder or name under models/ (default: the app's default model)")
     e.add_argument("--data", type=Path, help="fer2013.npz, fer2013.csv or folder (default: ../shared copy)")
     e.add_argument("--split", default="publictest", help="train | publictest | privatetest | test")
+    e.add_argument("--labels", default="fer2013", help="fer2013 | ferplus (FER+ 10-annotator majority labels, "
+                                                       "../shared/data/ferplus/ferplus.npz)")
+    e.add_argument("--video", type=Path, help="LABELS.csv (columns file,emotion[,start,end,split]): run each clip "
+                                              "through the app's chain and score the emoji shown")
+    e.add_argument("--clip-split", help="with --video: only the rows whose split column is this (e.g. holdout)")
+    e.add_argument("--detector", help="with --video: the detector to run (default: the app's)")
     e.add_argument("--backend", default="tflite", help="tflite (the app's runtime) | keras")
     e.add_argument("--limit", type=int, help="score the first N images only")
     e.add_argument("--json", type=Path, help="write the scores as JSON here")
     e.add_argument("--figures", type=Path, help="write confusion-matrix and training-curve PNGs here")
-    e.add_argument("--tta", action="store_true", help="average each face with its mirror image (2x the work)")
+    e.add_argument("--tta", action="store_true", help="average each face with its mirror image (2x the work; "
+                                                      "--video always runs the app's setting)")
     e.set_defaults(func=_evaluate)
     return p
 
@@ -116,28 +127,6 @@ def _run(args) -> int:
     import threading
 
     logging.basicConfig(format="emojicall: %(message)s")  # warnings (camera lost, a bad frame): one line each
-
-    from .classifier import EmotionClassifier
-    from .compositor import Compositor
-    from .detectors import create_default_detector, create_detector
-    from .emojis import EmojiPack, bundled_pack
-    from .pipeline import Pipeline
-    from .resilient import ResilientSource
-    from .runner import run_stream
-    from .sinks import open_sink
-    from .sources import open_source
-
-    source = open_source(args.source, args.width, args.height)  # first: a wrong path is the likeliest mistake
-    try:
-        pack = EmojiPack(args.emoji_dir) if args.emoji_dir else bundled_pack()
-        classifier = EmotionClassifier(args.model, backend=args.backend, tta=args.tta)
-        compositor = Compositor(pack, style=args.style, show_label=args.show_label)  # checks --style: fast
-        detector = create_detector(args.detector) if args.detector else \
-            create_default_detector(logging.getLogger(__name__).warning)
-        pipeline = Pipeline(detector, classifier, compositor, detect_every=args.detect_every, mirror=args.mirror)
-    except BaseException:
-        source.close()
-        raise
     stop = threading.Event()
 
     def on_signal(*_):  # Ctrl-C / SIGTERM: finish the frame in hand, then release devices and the file
@@ -145,33 +134,64 @@ def _run(args) -> int:
             raise KeyboardInterrupt  # a second one: the user means it
         stop.set()
 
+    # First of all: a signal during the seconds of start-up must still release what was opened.
     handlers = {}
     if threading.current_thread() is threading.main_thread():
         handlers = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    if source.live:  # a camera: keep sending frames through glitches and unplugging, reconnect by itself
-        source = ResilientSource(lambda: open_source(args.source, args.width, args.height), first=source)
     try:
-        sink = open_sink(args.output, source.size, source.fps)
-    except BaseException:
-        source.close()
-        pipeline.close()
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
-        raise
-    pace = source.fps if args.output == "virtual" and not source.live else None
-    try:
-        stats = run_stream(source, sink, pipeline, max_frames=args.max_frames, stop=stop, pace_fps=pace)
+        return _stream(args, stop)
     except KeyboardInterrupt:
-        stats = None
+        return 130
     finally:
-        sink.close()
-        source.close()
-        pipeline.close()
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
-    if stats is not None:
-        print(f"{stats.frames} frames processed, {stats.faces} faces found ({pipeline.detector.name}), "
-              f"{stats.fps:.1f} fps mean")
+
+
+def _run_settings(args):
+    from .detectors import DEFAULT
+    from .settings import Settings
+
+    return Settings(camera=args.camera, width=args.width, height=args.height, detector=args.detector or DEFAULT,
+                    style=args.style, pack=str(args.emoji_dir) if args.emoji_dir else "", model=args.model or "",
+                    mirror=args.mirror, show_label=args.show_label, tta=args.tta, detect_every=args.detect_every)
+
+
+def _stream(args, stop) -> int:
+    import contextlib
+    import logging
+
+    from . import build
+    from .instance import InstanceLock
+    from .sinks import open_sink
+    from .sources import open_source
+    from .stream import Stream
+
+    settings = _run_settings(args)
+    build.check(settings, {"camera": "camera", "width": "width", "height": "height"})
+    build.check_not_feedback(args.camera, args.output)
+    with contextlib.ExitStack() as owned:
+        if args.output == "virtual":  # one EmojiCall at a time may hold the camera and EmojiCam
+            owned.enter_context(InstanceLock())
+        source = open_source(args.camera, args.width, args.height)  # first: a wrong path is the likeliest
+        owned.callback(lambda: source.close())
+        pipeline = build.build_pipeline(settings, warn=logging.getLogger(__name__).warning,
+                                        detector_fallback=args.detector is None, backend=args.backend)
+        owned.callback(pipeline.close)
+        source = build.keep_alive(source, args.camera, args.width, args.height)
+        sink = open_sink(args.output, source.size, source.fps)
+        owned.callback(sink.close)
+        failures = []
+        stream = Stream(sink, pace_fps=source.fps if args.output == "virtual" and not source.live else None,
+                        on_problem=lambda area, what, fix: failures.append(f"{area}: {what}" + (f": {fix}" if fix else "")),
+                        stop_when_sink_fails=True)
+        stream.pipeline, stream.live = pipeline, source.live
+        stats = stream.run(source.read_frame, stop=stop, max_frames=args.max_frames)
+    for line in failures:
+        print(f"emojicall: {line}", file=sys.stderr)
+    print(f"{stats.frames} frames processed, {stats.faces} faces found ({pipeline.detector.name}), "
+          f"{stats.fps:.1f} fps mean")
+    if stream.sink_failed:
+        return 1
     if args.output not in ("virtual", "window", "none"):
         print(f"wrote {Path(args.output).resolve()}")
     return 0
@@ -196,8 +216,14 @@ def _train(args) -> int:
 
 
 def _evaluate(args) -> int:
+    if args.video is not None:
+        from .training.video_eval import evaluate_video
+
+        evaluate_video(args.video, detector=args.detector, model=args.model, split=args.clip_split,
+                       json_out=args.json, figures=args.figures)
+        return 0
     from .training.evaluate import evaluate
 
     evaluate(args.model, _data(args.data), args.split, backend=args.backend, limit=args.limit,
-             json_out=args.json, figures=args.figures, tta=args.tta)
+             json_out=args.json, figures=args.figures, tta=args.tta, label_set=args.labels)
     return 0

@@ -74,9 +74,7 @@ def check_virtual_camera(size: tuple[int, int], fps: float) -> Check:
     try:
         sink = VirtualCamSink(size, fps)
     except UserError as exc:
-        from .controller import Problem
-
-        return Check("virtual camera", False, Problem.from_error(exc).what, virtual_camera_help())
+        return Check("virtual camera", False, exc.what, exc.fix or virtual_camera_help())
     device = sink.device
     sink.close()
     return Check("virtual camera", True, f"{CAM_LABEL} opens as {device} at {size[0]}x{size[1]}")

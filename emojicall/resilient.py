@@ -8,15 +8,13 @@ import threading
 import time
 from typing import Callable
 
-import cv2
 import numpy as np
 
-from .cards import card
+from . import cards
+from .frames import CARD, Frame, fit
 from .sources import Source
 
 log = logging.getLogger(__name__)
-LOST_TEXT = "camera lost, reconnecting"
-STARTING_TEXT = "starting camera"
 
 
 class ResilientSource(Source):
@@ -26,7 +24,7 @@ class ResilientSource(Source):
     live = True
 
     def __init__(self, open_fn: Callable[[], Source], *, first: Source | None = None, grace: float = 1.0,
-                 retry_reads: int = 3, backoff: tuple[float, float] = (0.25, 5.0), lost_text: str = LOST_TEXT):
+                 retry_reads: int = 3, backoff: tuple[float, float] = (0.25, 5.0), lost_text: str = cards.LOST):
         source = first if first is not None else open_fn()  # a camera missing at start is the caller's error
         self._open, self.name, self.fps = open_fn, source.name, source.fps
         self._size = source.size
@@ -34,12 +32,11 @@ class ResilientSource(Source):
         self.grace, self.retry_reads, self.backoff, self.lost_text = grace, retry_reads, backoff, lost_text
         self.reconnects = 0      # successful reopenings
         self.failed_reads = 0    # reads that returned nothing or raised, all told
-        self.stamp, self.seq, self.dropped = 0.0, 0, 0  # as LatestFrameReader: capture time and number of
-        self._stamp, self._seq = 0.0, 0                  # the last frame read() returned fresh
+        self.stamp, self.seq, self.dropped = 0.0, 0, 0  # capture time and number of the last frame read()
+        self._stamp, self._seq = 0.0, 0                  # returned fresh; frames replaced unread
         self._frame: np.ndarray | None = None
         self._good_at = time.monotonic()
         self._new = False
-        self._cards: dict[str, np.ndarray] = {}
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, args=(source,), name="camera", daemon=True)
@@ -55,64 +52,79 @@ class ResilientSource(Source):
         return time.monotonic() - self._good_at >= self.grace
 
     def read(self) -> np.ndarray | None:
+        record = self.read_frame()
+        return None if record is None else record.image
+
+    def read_frame(self) -> Frame | None:
+        """A fresh frame; the last one again for a moment (a glitch); then the reconnecting card, marked as a
+        card so that no stage looks for faces on it. None once closed."""
         if self._stop.is_set():
             return None
         with self._cond:
             if self._cond.wait_for(lambda: self._new or self._stop.is_set(), self._interval) and self._new:
                 self._new = False
                 self.stamp, self.seq = self._stamp, self._seq
-                return self._frame
+                return Frame(self._frame)
             frame, good_at = self._frame, self._good_at
         if self._stop.is_set():
             return None
         if time.monotonic() - good_at < self.grace:
-            return frame if frame is not None else self._card(STARTING_TEXT)
-        return self._card(self.lost_text)
-
-    def _card(self, text: str) -> np.ndarray:
-        if text not in self._cards:
-            self._cards[text] = card(text, self._size)
-        return self._cards[text]
+            return Frame(frame) if frame is not None else Frame(cards.card(cards.STARTING, self._size), CARD)
+        return Frame(cards.card(self.lost_text, self._size), CARD)
 
     def _loop(self, source: Source | None) -> None:
-        delay, misses, outage, delivered = self.backoff[0], 0, False, True
+        state = {"delay": self.backoff[0], "misses": 0, "outage": False, "delivered": True}
         try:
             while not self._stop.is_set():
-                if source is None:
-                    source = self._reopen()
-                    if source is None:
-                        self._stop.wait(delay)
-                        delay = min(delay * 2, self.backoff[1])
-                        continue
-                    delivered = False
                 try:
-                    frame = source.read()
-                except Exception as exc:  # noqa: BLE001 - drivers raise anything when a device vanishes
-                    log.debug("reading %s raised %s", self.name, exc)
-                    frame = None
-                if frame is None or frame.size == 0:
-                    self.failed_reads += 1
-                    misses += 1
-                    if misses <= self.retry_reads:  # a glitch: give the same device another chance
-                        self._stop.wait(self._interval)
-                        continue
-                    if not outage:
-                        log.warning("%s stopped sending frames; reconnecting", self.name)
-                        outage = True
-                    _close(source)
-                    source, misses = None, 0
-                    if not delivered:  # it opens but sends nothing: back off, don't spin on it
-                        self._stop.wait(delay)
-                        delay = min(delay * 2, self.backoff[1])
-                    continue
-                misses, delivered, delay = 0, True, self.backoff[0]
-                if outage:
-                    log.warning("%s is back", self.name)
-                    outage = False
-                self._publish(self._fit(frame))
+                    source = self._step(source, state)
+                except Exception:  # noqa: BLE001 - a fault in one step must not end the thread: the card would stay
+                    log.exception("reading %s failed; reconnecting", self.name)
+                    if source is not None:
+                        _close(source)
+                    source = None
+                    self._stop.wait(state["delay"])
+                    state["delay"] = min(state["delay"] * 2, self.backoff[1])
         finally:
             if source is not None:
                 _close(source)
+
+    def _step(self, source: Source | None, st: dict) -> Source | None:
+        """One read (or one reopening attempt); returns the source to use next."""
+        if source is None:
+            source = self._reopen()
+            if source is None:
+                self._stop.wait(st["delay"])
+                st["delay"] = min(st["delay"] * 2, self.backoff[1])
+                return None
+            st["delivered"] = False
+        try:
+            frame = source.read()
+        except Exception as exc:  # noqa: BLE001 - drivers raise anything when a device vanishes
+            log.debug("reading %s raised %s", self.name, exc)
+            frame = None
+        if frame is None or frame.size == 0:
+            self.failed_reads += 1
+            st["misses"] += 1
+            if st["misses"] <= self.retry_reads:  # a glitch: give the same device another chance
+                self._stop.wait(self._interval)
+                return source
+            if not st["outage"]:
+                log.warning("%s stopped sending frames; reconnecting", self.name)
+                st["outage"] = True
+            _close(source)
+            st["misses"] = 0
+            if not st["delivered"]:  # it opens but sends nothing: back off, don't spin on it
+                self._stop.wait(st["delay"])
+                st["delay"] = min(st["delay"] * 2, self.backoff[1])
+            return None
+        st.update(misses=0, delivered=True, delay=self.backoff[0])
+        if st["outage"]:
+            log.warning("%s is back", self.name)
+            st["outage"] = False
+        # A camera may come back at another resolution; the virtual camera's size is fixed for the call.
+        self._publish(fit(frame, self._size))
+        return source
 
     def _reopen(self) -> Source | None:
         try:
@@ -122,12 +134,6 @@ class ResilientSource(Source):
             return None
         self.reconnects += 1
         return source
-
-    def _fit(self, frame: np.ndarray) -> np.ndarray:
-        """A camera may come back at another resolution; the virtual camera's size is fixed for the call."""
-        if (frame.shape[1], frame.shape[0]) != self._size:
-            frame = cv2.resize(frame, self._size, interpolation=cv2.INTER_AREA)
-        return frame
 
     def _publish(self, frame: np.ndarray) -> None:
         with self._cond:

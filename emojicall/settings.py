@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .compositor import STYLES
+from .model_files import APP_TTA
 from .detectors import DEFAULT as DEFAULT_DETECTOR
 from .detectors import NAMES as DETECTORS
 
@@ -30,6 +31,9 @@ class Settings:
     model: str = ""               # "" = the default model
     mirror: bool = False
     overlay: bool = True
+    show_label: bool = False      # also write the emotion's name above each face
+    tta: bool = APP_TTA           # classify each face and its mirror image too
+    detect_every: int = 5         # detector on every Nth frame, optical flow between
 
     def problems(self) -> list[tuple[tuple[str, ...], str]]:
         """Values the app cannot use: (the fields, why)."""
@@ -39,9 +43,11 @@ class Settings:
         if not 1 <= self.fps <= 120:
             bad.append((("fps",), f"fps {self.fps} is not between 1 and 120"))
         if self.detector not in DETECTORS:
-            bad.append((("detector",), f"detector '{self.detector}' is not one of {', '.join(DETECTORS)}"))
+            bad.append((("detector",), f"unknown detector '{self.detector}' (use one of {', '.join(DETECTORS)})"))
+        if not 1 <= self.detect_every <= 60:
+            bad.append((("detect_every",), f"detect every {self.detect_every} frames is not between 1 and 60"))
         if self.style not in STYLES:
-            bad.append((("style",), f"style '{self.style}' is not one of {', '.join(STYLES)}"))
+            bad.append((("style",), f"unknown style '{self.style}' (use one of {', '.join(STYLES)})"))
         return bad
 
 

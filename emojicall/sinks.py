@@ -1,6 +1,7 @@
 """Where finished frames go: the EmojiCam virtual camera, a preview window, a video file, or nowhere.
 
-`send(frame)` takes a BGR frame of the sink's size and returns False when the user asked to stop.
+`send(frame)` takes a BGR frame and returns False when the user asked to stop; a frame of another size is
+letterboxed into the sink's (frames.fit, the one resize policy).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import cv2
 import numpy as np
 
 from .errors import UserError
+from .frames import fit
 
 CAM_LABEL = "EmojiCam"
 MODPROBE = f"sudo modprobe v4l2loopback devices=1 video_nr=10 card_label={CAM_LABEL} exclusive_caps=1"
@@ -24,6 +26,9 @@ def virtual_camera_help() -> str:
 
 
 class Sink(ABC):
+    area = "output"   # how problems with it are named
+    fix = ""          # what to do when sending to it fails
+
     @abstractmethod
     def send(self, frame: np.ndarray) -> bool: ...
 
@@ -37,32 +42,27 @@ class Sink(ABC):
         self.close()
 
 
-def _fit(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Frames must keep the size the sink was opened with (a camera may change resolution mid-run)."""
-    if (frame.shape[1], frame.shape[0]) != size:
-        frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
-    return frame
-
-
 class NullSink(Sink):
     def send(self, frame):
         return True
 
 
 class FileSink(Sink):
+    area, fix = "video file", "free some disk space or write to another folder"
+
     def __init__(self, path: str | Path, size: tuple[int, int], fps: float):
         self.path, self.size = Path(path), size
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise UserError(f"cannot write video {self.path} ({exc.strerror}): choose another folder") from None
+            raise UserError(f"cannot write video {self.path} ({exc.strerror})", "choose another folder") from None
         fourcc = cv2.VideoWriter_fourcc(*("mp4v" if self.path.suffix.lower() in (".mp4", ".m4v", ".mov") else "MJPG"))
         self._writer = cv2.VideoWriter(str(self.path), fourcc, fps, size)
         if not self._writer.isOpened():
-            raise UserError(f"cannot write video {self.path}: use a writable folder and a .mp4 or .avi name")
+            raise UserError(f"cannot write video {self.path}", "use a writable folder and a .mp4 or .avi name")
 
     def send(self, frame):
-        self._writer.write(_fit(frame, self.size))
+        self._writer.write(fit(frame, self.size))
         return True
 
     def close(self):
@@ -70,29 +70,20 @@ class FileSink(Sink):
 
 
 class WindowSink(Sink):
-    def __init__(self, title: str = "EmojiCall preview"):
-        import os
+    """A preview window (in a process of its own, see preview.py); send() is False once the user closed it."""
 
-        # OpenCV's window aborts the process (no exception) without a display: refuse first, in one line.
-        if platform.system() == "Linux" and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-            raise UserError("cannot open a preview window: no display (DISPLAY is not set); "
-                            "use --output FILE.mp4 or virtual")
-        self.title = title
+    area = "preview"
+
+    def __init__(self, title: str = "EmojiCall preview"):
+        from .preview import PreviewWindow
+
+        self.window = PreviewWindow(title)
 
     def send(self, frame):
-        try:
-            cv2.imshow(self.title, frame)
-            key = cv2.waitKey(1) & 0xFF
-        except cv2.error:
-            raise UserError("cannot open a preview window: no display here; use --output FILE.mp4 or virtual") from None
-        return key not in (ord("q"), 27)
+        return self.window.send(frame)
 
     def close(self):
-        try:
-            cv2.destroyWindow(self.title)
-            cv2.waitKey(1)
-        except cv2.error:
-            pass
+        self.window.close()
 
 
 def find_labelled_device(label: str = CAM_LABEL) -> str | None:
@@ -109,6 +100,8 @@ def find_labelled_device(label: str = CAM_LABEL) -> str | None:
 class VirtualCamSink(Sink):
     """pyvirtualcam.Camera fed OpenCV's BGR frames as PixelFormat.BGR: no conversion on our side."""
 
+    area = "virtual camera"
+
     def __init__(self, size: tuple[int, int], fps: float, device: str | None = None, backend: str | None = None):
         import pyvirtualcam
 
@@ -120,11 +113,12 @@ class VirtualCamSink(Sink):
                                            device=device, backend=backend)
         except RuntimeError as exc:
             reason = " / ".join(str(exc).splitlines()) or "no backend"
-            raise UserError(f"no virtual camera ({reason}): {virtual_camera_help()}") from None
+            raise UserError(f"no virtual camera ({reason})", virtual_camera_help()) from None
         self.device = self.cam.device
+        self.fix = virtual_camera_help()
 
     def send(self, frame):
-        self.cam.send(np.ascontiguousarray(_fit(frame, self.size)))
+        self.cam.send(np.ascontiguousarray(fit(frame, self.size)))
         return True
 
     def close(self):

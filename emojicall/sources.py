@@ -4,10 +4,7 @@
 """
 from __future__ import annotations
 
-import collections
 import logging
-import threading
-import time
 from abc import ABC, abstractmethod
 from pathlib import Path
 
@@ -15,6 +12,7 @@ import cv2
 import numpy as np
 
 from .errors import UserError
+from .frames import Frame
 from .paths import demo_clip
 from .quiet import native_stderr_silenced, opencv_log_silenced
 
@@ -29,6 +27,11 @@ class Source(ABC):
 
     @abstractmethod
     def read(self) -> np.ndarray | None: ...
+
+    def read_frame(self) -> Frame | None:
+        """What the frame loop reads: the next frame as a record (a camera picture or a card), None at the end."""
+        image = self.read()
+        return None if image is None else Frame(image)
 
     @property
     @abstractmethod
@@ -75,7 +78,7 @@ class CaptureSource(_PrimedSource):
         self.live = isinstance(spec, int)
         self.name = f"camera {spec}" if self.live else str(spec)
         if not self.live and not Path(spec).is_file():
-            raise UserError(f"video not found: {spec}: check the path")
+            raise UserError(f"video not found: {spec}", "check the path")
         with opencv_log_silenced():  # our one-line error below says it better than OpenCV's WARN lines
             self._cap = cv2.VideoCapture(spec if self.live else str(spec))
             if self.live and width and height:
@@ -84,9 +87,9 @@ class CaptureSource(_PrimedSource):
             first = self._cap.read()[1] if self._cap.isOpened() else None
         if first is None:
             self._cap.release()
-            what = "no camera answers at that index: run `emojicall doctor` to list cameras" if self.live \
-                else "it is corrupt or in a format OpenCV cannot decode: re-encode it as H.264 .mp4"
-            raise UserError(f"cannot read {self.name}: {what}")
+            what, fix = ("no camera answers at that index", "run `emojicall doctor` to list cameras") if self.live \
+                else ("it is corrupt or in a format OpenCV cannot decode", "re-encode it as H.264 .mp4")
+            raise UserError(f"cannot read {self.name}: {what}", fix)
         fps = self._cap.get(cv2.CAP_PROP_FPS)
         self.fps = float(fps) if fps and 1 <= fps <= 240 else 30.0
         self._prime(first)
@@ -106,17 +109,17 @@ class ImageSource(_PrimedSource):
         path = Path(path)
         files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_EXTS) if path.is_dir() else [path]
         if not files:
-            raise UserError(f"no images in {path}: expected {', '.join(sorted(IMAGE_EXTS))} files")
+            raise UserError(f"no images in {path}", f"expected {', '.join(sorted(IMAGE_EXTS))} files")
         self.name, self.fps, self._files = str(path), fps, iter(files)
         if not path.is_dir():  # one named file: say what is wrong with it, not "no readable image"
             first, self._files = _read_image(path), iter(())
             if first is None:
-                raise UserError(f"cannot read image {path}: it is truncated, corrupt or not an 8-bit image: "
+                raise UserError(f"cannot read image {path}: it is truncated, corrupt or not an 8-bit image",
                                 "save it again as PNG or JPEG")
         else:
             first = self._next()
         if first is None:
-            raise UserError(f"no readable image in {path}: the files are corrupt or not images")
+            raise UserError(f"no readable image in {path}", "the files are corrupt or not images: replace them")
         self._prime(first)
 
     def _next(self):
@@ -143,72 +146,6 @@ def _read_image(path: Path) -> np.ndarray | None:
     return img
 
 
-class LatestFrameReader(Source):
-    """Reads a source on its own thread, so decoding or a camera's wait never blocks the frame loop.
-
-    Live (default): only the newest frame is kept; a frame not taken before the next one arrives is dropped
-    (counted in `dropped`), so a slow frame never makes the next one stale. read() blocks until a frame newer
-    than the last one returned arrives. keep_all=True (files): every frame is handed over in order through a
-    short queue; the reader waits when the queue is full, so nothing is lost and memory stays bounded.
-    After each read(), `stamp` is the time.perf_counter() at which that frame was captured and `seq` its
-    number (1-based) in the source."""
-
-    def __init__(self, source: Source, timeout: float = 2.0, keep_all: bool = False, queue_size: int = 4):
-        self.source, self.timeout, self.keep_all = source, timeout, keep_all
-        self.fps, self.live, self.name = source.fps, not keep_all, source.name
-        self.stamp, self.seq, self.dropped = 0.0, 0, 0
-        self._items: collections.deque = collections.deque()
-        self._cap = max(1, queue_size) if keep_all else 1
-        self._ended = False
-        self._cond = threading.Condition()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="capture", daemon=True)
-        self._thread.start()
-
-    @property
-    def size(self):
-        return self.source.size
-
-    def _loop(self):
-        n = 0
-        while not self._stop.is_set():
-            try:
-                frame = self.source.read()
-            except Exception as exc:  # noqa: BLE001 - a camera unplugged mid-call ends the stream, not the thread silently
-                log.warning("reading %s failed (%s); ending the stream", self.name, exc)
-                frame = None
-            stamp = time.perf_counter()
-            with self._cond:
-                if frame is None:
-                    self._ended = True
-                    self._cond.notify_all()
-                    return
-                n += 1
-                if self.keep_all:
-                    self._cond.wait_for(lambda: len(self._items) < self._cap or self._stop.is_set())
-                elif self._items:
-                    self._items.popleft()
-                    self.dropped += 1
-                self._items.append((frame, stamp, n))
-                self._cond.notify_all()
-
-    def read(self):
-        with self._cond:
-            self._cond.wait_for(lambda: self._items or self._ended, self.timeout)
-            if not self._items:
-                return None
-            frame, self.stamp, self.seq = self._items.popleft()
-            self._cond.notify_all()
-            return frame
-
-    def close(self):
-        self._stop.set()
-        with self._cond:
-            self._cond.notify_all()
-        self._thread.join(timeout=2)
-        self.source.close()
-
-
 def open_source(spec: str | int | Path, width: int | None = None, height: int | None = None) -> Source:
     """'demo', a camera index ('0'), a video file, an image file or a folder of images."""
     text = str(spec)
@@ -219,6 +156,6 @@ def open_source(spec: str | int | Path, width: int | None = None, height: int | 
     path = Path(text)
     if path.is_dir() or path.suffix.lower() in IMAGE_EXTS:
         if not path.exists():
-            raise UserError(f"image not found: {path}: check the path")
+            raise UserError(f"image not found: {path}", "check the path")
         return ImageSource(path)
     return CaptureSource(path)

@@ -13,14 +13,10 @@ from emojicall.sources import Source
 
 
 def model_dir() -> Path:
-    """The trained runtime model the app would use: models/cnn once trained, else models/mlp."""
-    import pytest
+    """The shipped default model: fault, privacy, shutdown and resilience tests run what users run."""
+    from emojicall.model_files import resolve_model_dir
 
-    for name in ("cnn", "mlp"):
-        d = ROOT / "models" / name
-        if (d / "model.tflite").is_file() and (d / "meta.json").is_file():
-            return d
-    pytest.skip("needs a trained model in models/cnn or models/mlp (emojicall train)")
+    return resolve_model_dir(None)
 
 
 def clip_frames(path: Path, limit: int | None = None) -> list[np.ndarray]:

@@ -11,7 +11,10 @@ import pyvirtualcam
 
 from conftest import ROOT, shared_path
 from emojicall import cards
-from emojicall.controller import NO_CAMERA_TEXT, PAUSED_TEXT, Controller, fit, open_camera
+from emojicall.build import open_camera
+from emojicall.cards import NO_CAMERA as NO_CAMERA_TEXT, PAUSED as PAUSED_TEXT
+from emojicall.controller import Controller
+from emojicall.frames import fit
 from emojicall.detectors import create_detector
 from emojicall.errors import UserError
 from emojicall.settings import Settings
@@ -81,10 +84,11 @@ class Recorder:
 
 
 def model_name():
-    for name in ("cnn", "mlp"):
-        if (ROOT / "models" / name / "meta.json").is_file() and (ROOT / "models" / name / "model.tflite").is_file():
-            return name
-    pytest.skip("needs a trained model in models/cnn or models/mlp (emojicall train)")
+    """The shipped default model: the tests run what users run."""
+    from emojicall.model_files import DEFAULT_MODEL
+
+    assert (ROOT / "models" / DEFAULT_MODEL / "model.tflite").is_file(), "the default model is not committed"
+    return DEFAULT_MODEL
 
 
 def wait_until(cond, what, timeout=120.0):

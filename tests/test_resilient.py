@@ -10,7 +10,8 @@ import pytest
 from conftest import shared_path
 from emojicall.cards import BACKGROUND, card
 from emojicall.errors import UserError
-from emojicall.resilient import LOST_TEXT, ResilientSource
+from emojicall.cards import LOST as LOST_TEXT
+from emojicall.resilient import ResilientSource
 from faulty import CameraRig, FakeCamera, clip_frames
 
 
@@ -19,12 +20,17 @@ def frames():
     return clip_frames(shared_path("media", "videos", "webcam", "pyfeat_single_face_smile.mp4"))  # 640x360
 
 
-def _kinds(outs, frames):
+def _kinds(outs, frames, back_size=(320, 240)):
     """Each output as the index of the clip frame it is exactly, 'card', or ('near', index) for a frame that
-    went through another resolution (nearest clip frame by mean absolute difference)."""
+    came back at `back_size` and was letterboxed into the stream's size (the one resize policy, frames.fit):
+    nearest clip frame by mean absolute difference."""
+    from emojicall.frames import fit
+
+    size = (frames[0].shape[1], frames[0].shape[0])
     exact = {f.tobytes(): i for i, f in enumerate(frames)}
-    lost = card(LOST_TEXT, (frames[0].shape[1], frames[0].shape[0]))
-    small = [cv2.resize(f, (160, 90), interpolation=cv2.INTER_AREA).astype(np.int16) for f in frames]
+    lost = card(LOST_TEXT, size)
+    small = [cv2.resize(fit(cv2.resize(f, back_size, interpolation=cv2.INTER_AREA), size), (160, 90),
+                        interpolation=cv2.INTER_AREA).astype(np.int16) for f in frames]
     kinds = []
     for out in outs:
         if out.tobytes() in exact:
@@ -38,9 +44,12 @@ def _kinds(outs, frames):
     return kinds
 
 
-def _read_until(src, done, limit=3000):
-    outs = []
-    while len(outs) < limit and not done(outs):
+def _read_until(src, done, limit=3000, seconds=60.0):
+    """Reads until done(outs); fails if that never happens (a reader that stopped retrying must not pass)."""
+    outs, end = [], time.monotonic() + seconds
+    while not done(outs):
+        if len(outs) >= limit or time.monotonic() > end:
+            pytest.fail(f"gave up after {len(outs)} reads in {seconds:.0f} s")
         outs.append(src.read())
     return outs
 
@@ -82,7 +91,7 @@ def test_unplugged_camera_gives_last_frame_then_card_and_resumes_at_the_stream_s
     assert live == sorted(live) and live[-1] == 19, "the last good frame is held until the card"
     assert live.count(19) >= 2, "the last good frame repeats during the grace time"
     resumed = [k for k in kinds if isinstance(k, tuple)]
-    assert all(mad < 10 for _, _, mad in resumed), "after reconnecting: the clip again, scaled back to 640x360"
+    assert all(mad < 10 for _, _, mad in resumed), "after reconnecting: the clip again, letterboxed into 640x360"
     order = [i for _, i, _ in resumed]
     assert order == sorted(order) and len(set(order)) >= 5
     assert rig.attempts == 5 and src.reconnects == 1
@@ -106,8 +115,11 @@ def test_reconnect_attempts_back_off_exponentially(frames):
     assert all(o is not None and o.shape == (360, 640, 3) for o in outs)
     gaps = np.diff(stamps[1:])  # stamps[0] is the first open, before the camera went away
     expected = [min(0.05 * 2 ** i, 0.4) for i in range(len(gaps))]
-    # Lower bounds only: a busy machine makes the waits longer, never shorter.
+    assert len(gaps) >= 5
+    # A busy machine makes the waits longer, never shorter; the upper bound says the retries keep coming
+    # (capped at backoff[1], not stretched), with a wide margin for a loaded machine.
     assert all(g >= 0.9 * e for g, e in zip(gaps, expected)), (gaps, expected)
+    assert all(g <= e + 1.5 for g, e in zip(gaps, expected)), (gaps, expected)
 
 
 def test_a_camera_that_opens_but_sends_nothing_is_not_reopened_in_a_tight_loop(frames):
@@ -124,7 +136,9 @@ def test_a_camera_that_opens_but_sends_nothing_is_not_reopened_in_a_tight_loop(f
     finally:
         src.close()
     gaps = np.diff(stamps[1:])
+    assert len(gaps) >= 4 and rig.attempts == len(stamps)
     assert all(g >= 0.9 * min(0.05 * 2 ** i, 0.4) for i, g in enumerate(gaps)), gaps
+    assert all(g <= min(0.05 * 2 ** i, 0.4) + 1.5 for i, g in enumerate(gaps)), gaps
     assert all(cam.closed for cam in rig.opened)
 
 
@@ -137,6 +151,27 @@ def test_close_releases_the_camera_and_stops_the_thread_even_while_waiting_to_re
     assert set(threading.enumerate()) <= before, "the camera thread is gone"
     assert all(cam.closed for cam in rig.opened)
     assert src.read() is None
+
+
+def test_a_fault_inside_the_reader_thread_reconnects_instead_of_ending_it(frames, monkeypatch):
+    """Before the fix an exception in _publish ended the camera thread and the lost card stayed for good."""
+    publish, calls = ResilientSource._publish, {"n": 0}
+
+    def flaky(self, frame):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise MemoryError("simulated fault while handing over a frame")
+        publish(self, frame)
+
+    monkeypatch.setattr(ResilientSource, "_publish", flaky)
+    rig = CameraRig([lambda: FakeCamera(frames, fps=30), lambda: FakeCamera(frames, fps=30)])
+    src = ResilientSource(rig.open, grace=0.1, retry_reads=0, backoff=(0.05, 0.2))
+    try:
+        _read_until(src, lambda o: rig.attempts >= 2 and calls["n"] >= 10, seconds=30)
+        assert src.read_frame().is_camera and not src.lost  # fresh frames again from the reopened camera
+    finally:
+        src.close()
+    assert all(cam.closed for cam in rig.opened)
 
 
 def test_camera_missing_at_start_is_the_callers_one_line_error():

@@ -12,7 +12,8 @@ import pytest
 from conftest import ROOT, shared_path
 from emojicall import cards, settings as st
 from emojicall.cameras import CameraInfo
-from emojicall.controller import PAUSED_TEXT, Controller
+from emojicall.cards import PAUSED as PAUSED_TEXT
+from emojicall.controller import Controller
 from emojicall.errors import UserError
 from emojicall.paths import bundled_emojis
 from emojicall.settings import Settings
@@ -132,7 +133,7 @@ def test_problems_and_their_fixes_show_in_the_title_the_menu_and_the_icon(tmp_pa
         what = ctl.problems["virtual camera"].what
         assert app.icon.title.startswith(f"EmojiCam: virtual camera: {what}. Fix: ") and fix in app.icon.title
         text = menu_text(app.menu)
-        assert f"\u26a0 virtual camera: {what[:20]}" in text and "\u26a0 preview: no display" in text
+        assert f"\u26a0 virtual camera: {what[:20]}" in text and "\u26a0 preview: cannot open a preview window: no" in text
         assert "    fix: " in text and "[ ] Show preview" in text
         assert text.splitlines()[0].startswith("No virtual camera: preview only")
         rgba = pixels(app.icon.icon)

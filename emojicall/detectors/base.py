@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 
 from ..face import Face
+from ..frames import as_bgr
 
 
 class Detector(ABC):
@@ -42,14 +43,3 @@ class Detector(ABC):
 
     def close(self) -> None:
         pass
-
-
-def as_bgr(frame: np.ndarray) -> np.ndarray:
-    """Accept gray, BGR and BGRA frames alike: cameras and image folders produce all three."""
-    if frame.ndim == 2:
-        return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-    if frame.shape[2] == 4:
-        return cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
-    if frame.shape[2] == 1:
-        return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-    return frame

@@ -20,10 +20,12 @@ _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     from ..compositor import STYLES
     from ..detectors import NAMES
+    from ..model_files import DEFAULT_MODEL
 
     p = argparse.ArgumentParser(prog="emojicall tray", description="Tray icon; streams the camera to the "
                                 "EmojiCam virtual camera. Flags override the saved settings.")
-    p.add_argument("--camera", help="camera index (see `emojicall doctor`) or a video file to loop")
+    p.add_argument("--camera", "--source", dest="camera",
+                   help="camera index (see `emojicall doctor`) or a video file to loop")
     p.add_argument("--detector", choices=NAMES)
     p.add_argument("--style", choices=STYLES, help="emoji over the face, badge beside it, or a text label")
     p.add_argument("--emoji-dir", type=Path, help="folder with angry.png ... neutral.png (RGBA); added to the menu")
@@ -33,7 +35,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--fps", type=float, help="frame-rate cap for the virtual camera (default 30)")
     p.add_argument("--width", type=int, help="virtual camera and capture width (default 1280)")
     p.add_argument("--height", type=int, help="virtual camera and capture height (default 720)")
-    p.add_argument("--model", help="model folder or name under models/ (default: cnn)")
+    p.add_argument("--model", help=f"model folder or name under models/ (default: {DEFAULT_MODEL})")
     p.add_argument("--config", type=Path, help="settings file (default: settings.json in your config folder)")
     return p.parse_args(argv)
 
@@ -55,7 +57,7 @@ def configure(args: argparse.Namespace):
             cfg.packs.append(folder)
     bad = cfg.problems()
     if bad:
-        raise UserError(f"{bad[0][1]}: fix the --{bad[0][0][0]} flag (or the settings file {path})")
+        raise UserError(bad[0][1], f"fix the --{bad[0][0][0].replace('_', '-')} flag (or the settings file {path})")
     return cfg, path
 
 
@@ -114,17 +116,23 @@ class TrayApp:
 
     def quit(self) -> bool:
         """Stop the stream (camera and virtual camera released), save, and end run(). True when the worker
-        ended in time."""
+        ended in time. Safe from any thread, before run() too (a signal during start-up)."""
         if self._stopped.is_set():
             return not self.ctl.running
         self._stopped.set()
         ended = self.ctl.stop(timeout=2.0)
         self.changed()
-        self.icon.stop()
+        try:
+            self.icon.stop()
+        except Exception as exc:  # noqa: BLE001 - GTK's notifier raises GError without a notification daemon
+            log.debug("stopping the tray icon: %s", exc)
         return ended
 
     def run(self) -> None:
-        """Blocks until Quit (or a signal). Must be called from the main thread."""
+        """Blocks until Quit (or a signal). Must be called from the main thread. A tray that cannot start
+        (no D-Bus session for GTK, say) is one line and a clean exit, with camera and virtual camera released."""
+        if self._stopped.is_set():  # a signal came before the tray loop started: nothing to start
+            return
         self.ctl.start()
 
         def tick():
@@ -132,17 +140,36 @@ class TrayApp:
                 self.refresh()
 
         def setup(icon):
+            if failed.is_set():
+                return
+            if self._stopped.is_set():  # quit() ran between start() and the loop: end the loop at once
+                icon.stop()
+                return
             icon.visible = True
             threading.Thread(target=tick, name="tray-refresh", daemon=True).start()
 
+        failed = threading.Event()
         try:
             self.icon.run(setup=setup)
+        except Exception as exc:  # noqa: BLE001 - the backend's own errors (GLib.GError and others)
+            failed.set()
+            try:  # pystray's setup thread (not a daemon) waits for a loop that never started: release it
+                self.icon._mark_ready()
+            except Exception:  # noqa: BLE001 - it updates the menu first, which may fail the same way
+                pass
+            if not self._stopped.is_set():
+                raise UserError(f"the tray icon could not start ({type(exc).__name__}: "
+                                f"{' '.join(str(exc).split())[:200]})",
+                                "start EmojiCall inside your desktop session (it needs its D-Bus session bus), "
+                                "or stream without a tray: `emojicall run --output virtual`") from None
+            log.debug("the tray loop ended with %s", exc)
         finally:
             self.quit()
 
 
 def _block_signals() -> bool:
-    """Block Ctrl-C and SIGTERM in this thread before any other thread exists, so every thread inherits the
+    """Block Ctrl-C and SIGTERM in this thread before any other thread exists (numpy's OpenBLAS and OpenCV
+    start theirs when imported, so nothing heavy may be imported before this), so every thread inherits the
     mask and a waiter thread receives them: the tray's event loop (GTK resets SIGINT to the default action)
     never sees them and the stream is always stopped cleanly."""
     if not hasattr(signal, "pthread_sigmask"):
@@ -186,7 +213,10 @@ def _main(argv: list[str] | None, blocked: bool) -> int:
     from ..cameras import list_cameras
     from ..controller import Controller
 
-    app = TrayApp(Controller(cfg), path, list_cameras(width=cfg.width, height=cfg.height))
-    _quit_on_signals(app, blocked)
-    app.run()
+    from ..instance import InstanceLock
+
+    with InstanceLock():  # one EmojiCall at a time holds the camera and EmojiCam
+        app = TrayApp(Controller(cfg), path, list_cameras(width=cfg.width, height=cfg.height))
+        _quit_on_signals(app, blocked)
+        app.run()
     return 0

@@ -1,0 +1,195 @@
+"""The one frame loop, driven by `emojicall run` and by the tray: read a frame record, run the pipeline on camera
+frames, letterbox to the output size, send to the sink (and the preview), count fps, keep the pace.
+
+Every fault is handled here once: a frame that cannot be read or made goes out as the error card, a stage fault
+costs that frame its overlay (Pipeline), a sink that fails is closed (guarded) and replaced by nothing, with one
+problem report, and a preview closed by the user ends the preview, not the stream.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import cv2
+import numpy as np
+
+from . import cards
+from .errors import UserError
+from .frames import CARD, Frame, as_bgr, fit
+from .pipeline import Pipeline, RateLimitedLog
+from .sinks import NullSink, Sink
+
+log = logging.getLogger(__name__)
+# (area, what, fix): what went wrong, for the CLI's one line or the tray's problem list.
+ProblemHandler = Callable[[str, str, str], None]
+
+
+class FPSMonitor:
+    """Frames per second as a moving average of the interval between frames: steadier than instantaneous rates."""
+
+    def __init__(self, smoothing: float = 0.1):
+        self.smoothing, self.value, self._last, self._interval = smoothing, 0.0, None, 0.0
+
+    def tick(self, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        if self._last is not None:
+            gap = now - self._last
+            self._interval = gap if self._interval == 0 else \
+                (1 - self.smoothing) * self._interval + self.smoothing * gap
+            self.value = 1.0 / max(self._interval, 1e-6)
+        self._last = now
+
+
+@dataclass
+class RunStats:
+    frames: int = 0
+    faces: int = 0
+    seconds: float = 0.0
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+
+def _log_problem(area: str, what: str, fix: str) -> None:
+    log.warning("%s: %s", area, f"{what}: {fix}" if fix else what)
+
+
+def _close(thing, what: str) -> None:
+    try:
+        thing.close()
+    except Exception as exc:  # noqa: BLE001 - a vanished device may fail to close; nothing is left to do
+        log.warning("closing the %s failed (%s)", what, exc)
+
+
+class Stream:
+    """`pace_fps`: send at most that many frames a second, with no burst to catch up after a slow frame (a virtual
+    camera, or a file played as a camera). Detection runs on its own thread when the source is a camera (`live`):
+    a camera frame must never wait for the detector. A file is processed frame by frame, paced or not, so the
+    same file always gives the same output."""
+
+    def __init__(self, sink: Sink, *, size: tuple[int, int] | None = None, pace_fps: float | None = None,
+                 on_problem: ProblemHandler = _log_problem, on_frame: Callable | None = None,
+                 stop_when_sink_fails: bool = False):
+        self.sink, self.size, self.pace_fps = sink, size, pace_fps
+        self.on_problem, self.on_frame, self.stop_when_sink_fails = on_problem, on_frame, stop_when_sink_fails
+        self.pipeline: Pipeline | None = None
+        self.preview: Sink | None = None
+        self.live = False       # the source is a camera
+        self.mirror = False     # applied here only while there is no pipeline (the pipeline mirrors itself)
+        self.sink_failed = False
+        self.fps = FPSMonitor()
+        self.stats = RunStats()
+        self.faces: list = []
+        self.faults = RateLimitedLog()
+        self._last_size = size or (640, 360)
+
+    # --- one frame --------------------------------------------------------------------------------------
+    def step(self, record: Frame) -> bool:
+        """Make and send one frame; False when the stream should end (the user closed the window it goes to,
+        or its sink failed and `stop_when_sink_fails`)."""
+        out, faces = self._make(record)
+        if self.size is not None:
+            out = fit(out, self.size)
+        self._last_size = (out.shape[1], out.shape[0])
+        self.faces = faces
+        self.stats.frames += 1
+        self.stats.faces += len(faces)
+        if self.on_frame is not None:
+            try:
+                self.on_frame(out, faces)
+            except UserError as exc:
+                self.on_problem("events", exc.what, exc.fix)
+                self.on_frame = None
+            except Exception as exc:  # noqa: BLE001 - a listener's bug must not stop the stream
+                self.faults("frame listener", exc)
+        keep = self._send(out)
+        self._send_preview(out)
+        self.fps.tick()
+        return keep
+
+    def _make(self, record: Frame) -> tuple[np.ndarray, list]:
+        try:
+            if record.kind == CARD:
+                return as_bgr(record.image), []
+            if self.pipeline is not None:
+                self.pipeline.async_detect = self.live
+                return self.pipeline.process(record.image)
+            out = as_bgr(record.image)  # detector or model still loading (or missing): the plain picture
+            return (cv2.flip(out, 1) if self.mirror else out), []
+        except Exception as exc:  # noqa: BLE001 - Pipeline isolates its stages; this catches the rest
+            self.faults("frame", exc)
+            return self.error_card(record.image), []
+
+    def error_card(self, like: np.ndarray | None = None) -> np.ndarray:
+        """The error card at the output's size (or the size of the frame it stands in for, or the last one)."""
+        size = self.size or ((like.shape[1], like.shape[0]) if like is not None else self._last_size)
+        return cards.card(cards.ERROR, size)
+
+    def _send(self, out: np.ndarray) -> bool:
+        try:
+            return bool(self.sink.send(out))
+        except Exception as exc:  # noqa: BLE001 - a device unplugged mid-call, a full disk: say so, once
+            area = getattr(self.sink, "area", "output")
+            self.on_problem(area, f"sending failed ({type(exc).__name__}: {exc})", getattr(self.sink, "fix", ""))
+            _close(self.sink, area)
+            self.sink, self.sink_failed = NullSink(), True
+            return not self.stop_when_sink_fails
+
+    def _send_preview(self, out: np.ndarray) -> None:
+        if self.preview is None:
+            return
+        try:
+            still_open = self.preview.send(out)
+        except Exception as exc:  # noqa: BLE001 - the preview is a convenience: never the stream's end
+            self.on_problem("preview", f"the preview window failed ({exc})", "")
+            still_open = False
+        if not still_open:
+            why = getattr(getattr(self.preview, "window", None), "why_closed", lambda: "")()
+            if why:
+                self.on_problem("preview", f"the preview window could not open ({why})",
+                                "start EmojiCall from your desktop session")
+            self.close_preview()
+
+    def close_preview(self) -> None:
+        if self.preview is not None:
+            preview, self.preview = self.preview, None
+            _close(preview, "preview")
+
+    # --- the loop ---------------------------------------------------------------------------------------
+    def run(self, read: Callable[[], Frame | None], *, stop: threading.Event | None = None,
+            max_frames: int | None = None, before: Callable[[], None] | None = None) -> RunStats:
+        """Until `read` returns None, max_frames, the sink says stop, or `stop` is set. `before` runs before
+        each frame (the tray applies its queued menu actions there). Nothing is closed here."""
+        stop = stop or threading.Event()
+        t0 = time.perf_counter()
+        due = time.monotonic()
+        while not stop.is_set() and (max_frames is None or self.stats.frames < max_frames):
+            try:
+                if before is not None:
+                    before()
+                record = read()
+            except Exception as exc:  # noqa: BLE001 - one bad read or command must not end the stream
+                self.faults("frame", exc)
+                record = Frame(self.error_card(), CARD)
+            if record is None or not self.step(record):
+                break
+            if self.pace_fps:
+                due += 1.0 / self.pace_fps
+                now = time.monotonic()
+                if due < now:  # running behind: no burst to catch up
+                    due = now
+                else:
+                    stop.wait(due - now)
+        self.stats.seconds = time.perf_counter() - t0
+        return self.stats
+
+    def close(self) -> None:
+        """Release the sink, the preview and the pipeline, each guarded, so one failure never skips the rest."""
+        self.close_preview()
+        _close(self.sink, getattr(self.sink, "area", "output"))
+        if self.pipeline is not None:
+            _close(self.pipeline, "pipeline")

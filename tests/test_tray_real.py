@@ -1,0 +1,107 @@
+"""The tray on a real desktop tray: Xvfb, a real system-tray host (Debian's trayer), a D-Bus session and pystray's
+GTK backend. A left click on the icon (its default action: Show preview) used to kill the app with a
+segmentation fault (exit 139): OpenCV's window was driven from the worker thread while GTK owned the main one.
+Without a D-Bus session GTK raised GError from icon.run and the process hung holding the camera.
+
+Skips, naming what is missing, where Xvfb, trayer, xdotool, dbus-run-session or GTK for Python are absent
+(.ci/run installs them)."""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ROOT, shared_path
+
+CLIP = ("media", "videos", "webcam", "pyfeat_single_face_smile.mp4")
+W, H = 800, 300
+
+
+def _needs():
+    missing = [tool for tool in ("Xvfb", "trayer", "xdotool", "dbus-run-session") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)} (Debian: apt install xvfb trayer xdotool dbus-x11)")
+    probe = subprocess.run([sys.executable, "-c", "import gi; gi.require_version('Gtk', '3.0'); "
+                            "from gi.repository import Gtk"], capture_output=True, text=True)
+    if probe.returncode:
+        pytest.skip("needs GTK for Python in this environment (README: the tray on Linux)")
+
+
+@pytest.fixture
+def display():
+    _needs()
+    num = 90 + os.getpid() % 100
+    xvfb = subprocess.Popen(["Xvfb", f":{num}", "-screen", "0", f"{W}x{H}x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {**os.environ, "DISPLAY": f":{num}", "PYSTRAY_BACKEND": "gtk", "PYTHONPATH": str(ROOT)}
+    deadline = time.monotonic() + 20
+    while subprocess.run(["xdotool", "getdisplaygeometry"], env=env, capture_output=True).returncode:
+        if time.monotonic() > deadline:
+            xvfb.kill()
+            pytest.fail("Xvfb did not start")
+        time.sleep(0.1)
+    yield env
+    xvfb.kill()
+    xvfb.wait()
+
+
+def _windows(env, name):
+    out = subprocess.run(["xdotool", "search", "--name", name], env=env, capture_output=True, text=True)
+    return out.stdout.split()
+
+
+def test_left_click_opens_the_preview_and_sigterm_quits_cleanly(display, tmp_path):
+    script = tmp_path / "session.sh"
+    # Inside one D-Bus session: the tray host, then the app; the test talks to the app through its pid file.
+    script.write_text(f"""
+trayer --edge top --align right --widthtype request --height 32 --SetDockType true >/dev/null 2>&1 &
+sleep 1
+{sys.executable} -m emojicall tray --camera {shared_path(*CLIP)} --detector haar --width 640 --height 360 \\
+    --config {tmp_path / 'settings.json'} > {tmp_path / 'app.log'} 2>&1 &
+echo $! > {tmp_path / 'app.pid'}
+wait $!
+echo $? > {tmp_path / 'app.rc'}
+kill %1
+""")
+    env = {**display, "XDG_RUNTIME_DIR": str(tmp_path), "HOME": str(tmp_path)}
+    session = subprocess.Popen(["dbus-run-session", "--", "bash", str(script)], env=env, cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not _windows(env, "^EmojiCam: "):  # the docked icon's window carries the tray title
+            assert session.poll() is None, (tmp_path / "app.log").read_text()
+            assert time.monotonic() < deadline, "the tray icon did not show"
+            time.sleep(0.5)
+        time.sleep(1)
+        subprocess.run(["xdotool", "mousemove", str(W - 16), "16", "click", "1"], env=env, check=True)
+        deadline = time.monotonic() + 60
+        while not _windows(env, "EmojiCam preview"):
+            assert not (tmp_path / "app.rc").exists(), \
+                f"the app ended ({(tmp_path / 'app.rc').read_text().strip()}): {(tmp_path / 'app.log').read_text()}"
+            assert time.monotonic() < deadline, "no preview window after the click"
+            time.sleep(0.5)
+        time.sleep(2)  # frames go to the window for a while
+        assert not (tmp_path / "app.rc").exists(), (tmp_path / "app.log").read_text()
+        os.kill(int((tmp_path / "app.pid").read_text()), signal.SIGTERM)
+        session.wait(timeout=30)
+        assert (tmp_path / "app.rc").read_text().strip() == "0", (tmp_path / "app.log").read_text()
+        assert not _windows(env, "EmojiCam preview"), "the preview window closed with the app"
+        assert "Traceback" not in (tmp_path / "app.log").read_text()
+    finally:
+        if session.poll() is None:
+            session.kill()
+            session.wait()
+
+
+def test_without_a_dbus_session_the_tray_says_so_in_one_line_and_exits(display, tmp_path):
+    env = {k: v for k, v in display.items() if k != "DBUS_SESSION_BUS_ADDRESS"}
+    env.update(XDG_RUNTIME_DIR=str(tmp_path), HOME=str(tmp_path), DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent")
+    r = subprocess.run([sys.executable, "-m", "emojicall", "tray", "--camera", str(shared_path(*CLIP)),
+                        "--detector", "haar", "--config", str(tmp_path / "settings.json")],
+                       env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    lines = [line for line in r.stderr.splitlines() if line.startswith("emojicall: ")]
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert any("the tray icon could not start" in line and "D-Bus" in line for line in lines), r.stderr
