@@ -58,15 +58,11 @@ def settled(target: dict | None, limit: float = 3.0) -> dict:
 
 
 def session(clip: Path, model: Path, detector: str, frames: int, every: int, samples: list | None = None) -> dict:
-    from emojicall.classifier import EmotionClassifier
-    from emojicall.compositor import Compositor
-    from emojicall.detectors import create_detector
-    from emojicall.emojis import bundled_pack
-    from emojicall.model_files import APP_TTA
-    from emojicall.pipeline import Pipeline
-    from emojicall.runner import run_stream
+    from emojicall.build import build_pipeline
+    from emojicall.settings import Settings
     from emojicall.sinks import NullSink
     from emojicall.sources import CaptureSource, Source
+    from emojicall.stream import Stream
 
     class LoopingClip(Source):
         def __init__(self):
@@ -88,8 +84,8 @@ def session(clip: Path, model: Path, detector: str, frames: int, every: int, sam
         def close(self):
             self.cap.close()
 
-    pipeline = Pipeline(create_detector(detector), EmotionClassifier(model, tta=APP_TTA), Compositor(bundled_pack()))
-    source, sink = LoopingClip(), NullSink()
+    pipeline = build_pipeline(Settings(detector=detector, model=str(model)))
+    source = LoopingClip()
     t0, done = time.perf_counter(), [0]
 
     def on_frame(out, faces):
@@ -98,12 +94,13 @@ def session(clip: Path, model: Path, detector: str, frames: int, every: int, sam
             samples.append({"frame": done[0], "s": round(time.perf_counter() - t0, 1), "rss_mb": round(rss_mb(), 1),
                             **counts()})
 
+    stream = Stream(NullSink(), on_frame=on_frame)
+    stream.pipeline, stream.live = pipeline, True  # detection on its own thread, as for a camera
     try:
-        stats = run_stream(source, sink, pipeline, max_frames=frames, on_frame=on_frame, async_detect=True)
+        stats = stream.run(source.read_frame, max_frames=frames)
     finally:
-        sink.close()
+        stream.close()
         source.close()
-        pipeline.close()
     return {"frames": stats.frames, "faces": stats.faces, "fps": round(stats.fps, 1), "loops": source.loops,
             "faults": pipeline.faults.count}
 

@@ -162,7 +162,7 @@ def _stream(args, stop) -> int:
 
     from . import build
     from .instance import InstanceLock
-    from .sinks import open_sink
+    from .sinks import NullSink, open_sink
     from .sources import open_source
     from .stream import Stream
 
@@ -174,21 +174,20 @@ def _stream(args, stop) -> int:
             owned.enter_context(InstanceLock())
         source = open_source(args.camera, args.width, args.height)  # first: a wrong path is the likeliest
         owned.callback(lambda: source.close())
-        pipeline = build.build_pipeline(settings, warn=logging.getLogger(__name__).warning,
-                                        detector_fallback=args.detector is None, backend=args.backend)
-        owned.callback(pipeline.close)
-        source = build.keep_alive(source, args.camera, args.width, args.height)
-        sink = open_sink(args.output, source.size, source.fps)
-        owned.callback(sink.close)
         failures = []
-        stream = Stream(sink, pace_fps=source.fps if args.output == "virtual" and not source.live else None,
-                        on_problem=lambda area, what, fix: failures.append(f"{area}: {what}" + (f": {fix}" if fix else "")),
-                        stop_when_sink_fails=True)
-        stream.pipeline, stream.live = pipeline, source.live
+        stream = Stream(NullSink(), stop_when_sink_fails=True,
+                        on_problem=lambda area, what, fix: failures.append(f"{area}: {what}" + (f": {fix}" if fix else "")))
+        owned.callback(stream.close)  # sink and pipeline, each guarded
+        stream.pipeline = build.build_pipeline(settings, warn=logging.getLogger(__name__).warning,
+                                               detector_fallback=args.detector is None, backend=args.backend)
+        source = build.keep_alive(source, args.camera, args.width, args.height)
+        stream.sink = open_sink(args.output, source.size, source.fps)
+        stream.live = source.live
+        stream.pace_fps = source.fps if args.output == "virtual" and not source.live else None
         stats = stream.run(source.read_frame, stop=stop, max_frames=args.max_frames)
     for line in failures:
         print(f"emojicall: {line}", file=sys.stderr)
-    print(f"{stats.frames} frames processed, {stats.faces} faces found ({pipeline.detector.name}), "
+    print(f"{stats.frames} frames processed, {stats.faces} faces found ({stream.pipeline.detector.name}), "
           f"{stats.fps:.1f} fps mean")
     if stream.sink_failed:
         return 1

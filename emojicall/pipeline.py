@@ -123,25 +123,33 @@ class Pipeline:
                  async_detect: bool = False):
         self.detector, self.classifier, self.compositor = detector, classifier, compositor
         self.detect_every, self.overlay, self.mirror = max(1, detect_every), overlay, mirror
-        # async_detect: live cameras (run_stream turns it on for them); off, output is the same on every run.
+        # async_detect: live cameras (the Stream turns it on for them); off, output is the same on every run.
         self.async_detect = async_detect
         self.tracker = FlowTracker()
         self.smoother = EmotionSmoother() if smooth else None
         self.faults = RateLimitedLog()
         self.times = StageTimes()
-        self._frame_no, self._faces = 0, []
+        self._frame_no = 0
         self._worker: DetectWorker | None = None
         self._submitted_at = -10**9
+        self._frame_crops_for(detector)
+
+    def _frame_crops_for(self, detector: Detector) -> None:
+        """Each detector puts its box elsewhere on the face; the classifier crops as calibrated for this one."""
+        use = getattr(self.classifier, "use_detector", None)
+        if use is not None:
+            use(detector.name)
 
     def set_detector(self, detector: Detector) -> None:
         """Swap detectors between frames (the tray's radio items); tracks restart with the new boxes."""
         old, self.detector = self.detector, detector
+        self._frame_crops_for(detector)
         if self._worker is not None:  # don't wait for a slow detection in hand: the worker closes `old` after it
             self._worker.retire(close_detector=old is not detector)
             self._worker = None
         elif old is not detector:
             old.close()
-        self._frame_no, self._faces = 0, []
+        self._frame_no = 0
         self._submitted_at = -10**9
         self.tracker.reset()
 
@@ -175,9 +183,7 @@ class Pipeline:
             t4 = time.perf_counter()
         except Exception as exc:  # noqa: BLE001 - any stage fault must not stop the stream
             self.faults(stage, exc)
-            self._faces = []
             return frame, []
-        self._faces = faces
         self.times.add(t1 - t0, t2 - t1, t3 - t2, t4 - t3)
         return out, faces
 

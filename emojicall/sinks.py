@@ -122,7 +122,10 @@ class VirtualCamSink(Sink):
         return True
 
     def close(self):
-        self.cam.close()
+        try:
+            self.cam.close()
+        finally:  # a backend whose close raised must not be closed again by Camera.__del__ at exit
+            self.cam._backend = None
 
 
 def open_sink(output: str, size: tuple[int, int], fps: float, backend: str | None = None) -> Sink:

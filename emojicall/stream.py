@@ -62,7 +62,7 @@ def _close(thing, what: str) -> None:
     try:
         thing.close()
     except Exception as exc:  # noqa: BLE001 - a vanished device may fail to close; nothing is left to do
-        log.warning("closing the %s failed (%s)", what, exc)
+        log.debug("closing the %s failed (%s)", what, exc)
 
 
 class Stream:

@@ -12,42 +12,6 @@ from .face import Face, clip_box, iou
 FLOW_WIDTH = 320  # optical flow runs on a gray copy this wide: ~1 ms a frame, plenty for face-sized boxes
 
 
-class IoUTracker:
-    """Ids by box overlap only (no motion): kept for callers that detect on every frame."""
-
-    def __init__(self, min_iou: float = 0.3, max_missed: int = 10):
-        self.min_iou, self.max_missed = min_iou, max_missed
-        self._tracks: dict[int, tuple[tuple[int, int, int, int], int]] = {}  # id -> (box, frames missed)
-        self._next_id = 1
-
-    def update(self, faces: list[Face]) -> list[Face]:
-        """Sets each face's track_id; unmatched faces start new tracks, tracks unseen too long are dropped."""
-        boxes = {tid: box for tid, (box, _) in self._tracks.items()}
-        for i, tid in _associate(boxes, faces, self.min_iou).items():
-            faces[i].track_id = tid
-        for f in faces:
-            if f.track_id is None:
-                f.track_id = self._next_id
-                self._next_id += 1
-        seen = {f.track_id for f in faces}
-        for tid, (box, missed) in list(self._tracks.items()):
-            if tid not in seen:
-                if missed + 1 > self.max_missed:
-                    del self._tracks[tid]
-                else:
-                    self._tracks[tid] = (box, missed + 1)
-        for f in faces:
-            self._tracks[f.track_id] = (f.box, 0)
-        return faces
-
-    @property
-    def active_ids(self) -> set[int]:
-        return set(self._tracks)
-
-    def reset(self) -> None:
-        self._tracks.clear()
-
-
 def _associate(boxes: dict[int, tuple], faces: list[Face], min_iou: float) -> dict[int, int]:
     """Greedy best-overlap matching: face index -> track id."""
     pairs = sorted(((iou(box, f.box), tid, i) for tid, box in boxes.items() for i, f in enumerate(faces)),

@@ -1,17 +1,19 @@
-"""Put emojis on the faces of a video file: python examples/emoji_a_video.py IN.mp4 OUT.mp4"""
+"""Put the matching emoji on every face of a video: the smallest use of the stages, through the app's own
+builder and frame loop.  python examples/emoji_a_video.py IN.mp4 OUT.mp4"""
 import sys
 
-from emojicall.classifier import EmotionClassifier
-from emojicall.compositor import Compositor
-from emojicall.detectors import create_detector
-from emojicall.emojis import bundled_pack
-from emojicall.pipeline import Pipeline
-from emojicall.runner import run_stream
+from emojicall.build import build_pipeline
+from emojicall.settings import Settings
 from emojicall.sinks import FileSink
 from emojicall.sources import open_source
+from emojicall.stream import Stream
 
-src, dst = (sys.argv[1:3] + ["demo", "emoji_a_video.mp4"][len(sys.argv[1:3]):])[:2]
-pipeline = Pipeline(create_detector("haar"), EmotionClassifier(), Compositor(bundled_pack()))
-with open_source(src) as source, FileSink(dst, source.size, source.fps) as sink:
-    stats = run_stream(source, sink, pipeline)
-print(f"{stats.frames} frames, {stats.faces} faces, {stats.fps:.1f} fps -> {dst}")
+source = open_source(sys.argv[1])
+stream = Stream(FileSink(sys.argv[2], source.size, source.fps))
+stream.pipeline = build_pipeline(Settings(detector="haar"))
+try:
+    stats = stream.run(source.read_frame)
+finally:
+    stream.close()
+    source.close()
+print(f"{stats.frames} frames, {stats.faces} faces, {stats.fps:.1f} fps")

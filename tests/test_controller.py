@@ -288,3 +288,23 @@ def test_the_default_detector_falls_back_to_haar_when_mtcnn_cannot_start():
         assert emoji_yellow(rec.sent[i][inner_face(rec.reads[i])]) > 0.3
     finally:
         assert ctl.stop()
+
+
+def test_a_model_that_fails_to_load_with_any_error_is_reported_and_the_stream_goes_on():
+    """Before: anything but UserError from the model load ended the loader thread silently."""
+    def broken(settings):
+        raise RuntimeError("flatbuffer verification failed")  # what a damaged .tflite gives LiteRT
+
+    rec = Recorder()
+    ctl = Controller(Settings(camera=str(shared_path(*CLIP)), width=640, height=360, detector="haar"),
+                     source_factory=rec.source, sink_factory=rec.sink, classifier_factory=broken)
+    ctl.start()
+    try:
+        wait_until(lambda: "model" in ctl.problems and len(rec.sent) > 5, "the model problem")
+        what, fix = ctl.problems["model"]
+        assert "flatbuffer verification failed" in what and "without emoji" in what and fix
+        plain = {f.tobytes() for f in clip_frames()}
+        assert sum(out.tobytes() in plain for out in frames_after(rec, 5)) == 5  # the camera picture goes out
+        assert ctl.running
+    finally:
+        assert ctl.stop()

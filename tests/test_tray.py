@@ -252,3 +252,16 @@ def test_about_names_the_model_the_app_runs(tmp_path):
     chosen = TrayApp(Controller(Settings(camera=str(shared_path(*CLIP)), model="mlp")), tmp_path / "b.json")
     assert f"Model: {mf.resolve_model_dir(None).name}" in menu_text(default.menu)
     assert "Model: mlp" in menu_text(chosen.menu)
+
+
+def test_a_signal_before_the_tray_loop_started_ends_run_at_once(tmp_path):
+    """quit() from the signal thread between start-up and icon.run() used to leave run() blocked for good."""
+    from emojicall.tray.app import TrayApp
+
+    rec = Recorder()
+    ctl = Controller(Settings(camera=str(shared_path(*CLIP)), width=640, height=360, detector="haar"),
+                     source_factory=rec.source, sink_factory=rec.sink)
+    app = TrayApp(ctl, tmp_path / "settings.json")
+    assert app.quit()
+    app.run()  # returns: nothing was started (with the dummy backend icon.run() would raise)
+    assert not ctl.running and not rec.sources
