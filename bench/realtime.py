@@ -10,6 +10,9 @@ capture-to-output latency, CPU use, peak RSS and startup time to the first outpu
   fer     the `fer` package (Haar + its TFLite model), from its own venv (FER_PYTHON, default /tmp/fervenv)
   haar    EmojiCall with Haar: detection every 5th frame (live: on its own thread), flow tracking, batched LiteRT
   mtcnn   EmojiCall with MTCNN, the same way
+  blazeface  EmojiCall with BlazeFace (LiteRT), the same way
+EmojiCall rows run what the app runs: the pipeline from build.build_pipeline, a file read directly, a camera
+through ResilientSource (the reader `emojicall run` and the tray use), detection on its own thread when live.
 and the emoji stability of the smoother on real clips. Writes bench/results.json and bench/results.md.
 """
 from __future__ import annotations
@@ -27,8 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 MEDIA = ROOT.parent / "shared" / "media" / "videos"
-CLIPS = {"720p": MEDIA / "bench_720p.mp4", "480p": MEDIA / "bench_480p.mp4"}  # the two benchmark clips
-CONFIGS = ("naive", "fer", "haar", "mtcnn")
+# The benchmark clips: a small face (130-166 px) at 720p and 480p, and a face at webcam distance (360-440 px).
+CLIPS = {"720p": MEDIA / "bench_720p.mp4", "480p": MEDIA / "bench_480p.mp4",
+         "closeup": MEDIA / "bench_720p_closeup.mp4"}
+CONFIGS = ("naive", "fer", "haar", "mtcnn", "blazeface")
 MODES = ("file", "live")
 FER_PYTHON = os.environ.get("FER_PYTHON", "/tmp/fervenv/bin/python")
 DETECT_EVERY = 5
@@ -132,13 +137,12 @@ def make_processor(config: str, mode: str):
         del cv2
         return run
 
-    from emojicall.classifier import EmotionClassifier
-    from emojicall.detectors import create_detector
-    from emojicall.model_files import APP_TTA
-    from emojicall.pipeline import Pipeline
+    from emojicall.build import build_pipeline
+    from emojicall.settings import Settings
 
-    pipe = Pipeline(create_detector(config), EmotionClassifier(best_model(), tta=APP_TTA), compositor,
-                    detect_every=DETECT_EVERY, async_detect=mode == "live")  # as run_stream does
+    pipe = build_pipeline(Settings(detector=config, model=str(best_model()), detect_every=DETECT_EVERY),
+                          detector_fallback=False)
+    pipe.async_detect = mode == "live"  # as the Stream sets it for a camera
 
     def run(frame):
         out, _ = pipe.process(frame)
@@ -149,14 +153,49 @@ def make_processor(config: str, mode: str):
     return run
 
 
+class AppReader:
+    """The reader the app uses: a file read in order (stamp = when it was read), or a camera through
+    ResilientSource (newest frame only; frames not taken in time are dropped and counted)."""
+
+    def __init__(self, clip: Path, mode: str):
+        if mode == "file":
+            self.inner, self.resilient = FileClip(clip, REPEAT), None
+        else:
+            from emojicall.errors import UserError
+            from emojicall.resilient import ResilientSource
+
+            def ended():
+                raise UserError("the clip played through")
+            self.inner = PacedClip(clip, 2)
+            self.resilient = ResilientSource(ended, first=self.inner, grace=1.0, retry_reads=0)
+        self.fps, self.stamp, self._seq = self.inner.fps, 0.0, 0
+
+    @property
+    def dropped(self) -> int:
+        return self.resilient.dropped if self.resilient else 0
+
+    def read(self):
+        if self.resilient is None:
+            frame = self.inner.read()
+            self.stamp = time.perf_counter()
+            return frame
+        while True:  # a fresh frame, or None once the clip has played through
+            record = self.resilient.read_frame()
+            if record is None or not record.is_camera or self.resilient.failed_reads:
+                return None
+            if self.resilient.seq != self._seq:
+                self._seq, self.stamp = self.resilient.seq, self.resilient.stamp
+                return record.image
+
+    def close(self):
+        (self.resilient or self.inner).close()
+
+
 def child(config: str, clip: Path, mode: str) -> dict:
     import numpy as np
 
-    from emojicall.sources import LatestFrameReader
-
     process = make_processor(config, mode)
-    src_cls = FileClip if mode == "file" else PacedClip
-    reader = LatestFrameReader(src_cls(clip, REPEAT if mode == "file" else 2), keep_all=mode == "file")
+    reader = AppReader(clip, mode)
     stages: dict[str, list] = {}
     latency, first_out, n = [], None, 0
     ru0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()

@@ -227,8 +227,10 @@ def test_pickled_objects_in_data_files_are_refused_not_run(tmp_path):
 
 @pytest.mark.parametrize("damage", ["missing", "truncated", "no alpha", "not a png"])
 def test_broken_emoji_pack_is_named_and_the_app_falls_back_to_the_bundled_pack(damage, tmp_path, smile, caplog):
-    from emojicall.emojis import bundled_pack, load_pack
+    from emojicall.controller import Controller
+    from emojicall.emojis import bundled_pack
     from emojicall.paths import bundled_emojis
+    from emojicall.settings import Settings
 
     pack = tmp_path / "pack"
     shutil.copytree(bundled_emojis(), pack)
@@ -241,8 +243,11 @@ def test_broken_emoji_pack_is_named_and_the_app_falls_back_to_the_bundled_pack(d
         cv2.imwrite(str(bad), cv2.imread(str(bad), cv2.IMREAD_COLOR))
     else:
         bad.write_text("<svg/>")
-    with caplog.at_level(logging.WARNING):
-        assert load_pack(pack) is bundled_pack()
+    with caplog.at_level(logging.WARNING):  # the tray's path: the saved pack is broken at start-up
+        ctl = Controller(Settings(camera=smile, pack=str(pack), packs=[str(pack)]))
+    assert ctl.compositor.pack is bundled_pack()
+    what = ctl.problems["emoji pack"].what
+    assert str(bad) in what and "bundled" in what  # shown in the tray menu and title
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and str(bad) in warnings[0] and "bundled" in warnings[0], warnings
     # Asked for explicitly on the command line, the broken pack is an error that names the file.
