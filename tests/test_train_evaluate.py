@@ -103,3 +103,42 @@ def test_init_from_another_architecture_is_one_clear_line(smoke_model, fer_npz, 
              "--limit", "64", "--init", str(smoke_model / "model.keras"))
     assert r.returncode != 0 and "Traceback" not in r.stderr
     assert "--init" in r.stderr and "not a model of this architecture" in r.stderr
+
+
+def test_webcam_augmentation_jitters_framing_and_degrades_deterministically(fer_npz):
+    import numpy as np
+    import tensorflow as tf
+
+    from emojicall.training.augment import augment_batch
+    from emojicall.training.data import load_fer
+
+    images, labels = load_fer(fer_npz, "train")
+    x = tf.constant(images[:64, ..., None].astype("float32"))
+    y, w = tf.one_hot(labels[:64], 7), tf.ones(64)
+    a = augment_batch(x, y, w, tf.constant(5, tf.int64), seed=9, policy="webcam", size=44)[0].numpy()
+    b = augment_batch(x, y, w, tf.constant(5, tf.int64), seed=9, policy="webcam", size=44)[0].numpy()
+    c = augment_batch(x, y, w, tf.constant(6, tf.int64), seed=9, policy="webcam", size=44)[0].numpy()
+    assert a.shape == (64, 44, 44, 1) and a.min() >= 0 and a.max() <= 255
+    assert np.array_equal(a, b) and not np.array_equal(a, c)  # seeded by (seed, batch number)
+    plain = tf.image.resize(x, [44, 44]).numpy()
+    # Every face is re-framed (no image passes through untouched) and JPEG leaves integer gray levels.
+    assert (np.abs(a - plain).reshape(64, -1).mean(axis=1) > 1).all()
+    assert np.array_equal(a, np.round(a))
+
+
+def test_soft_targets_mix_ferplus_votes_into_the_labels(fer_npz, tmp_path):
+    import numpy as np
+
+    from emojicall.training.data import load_fer
+    from emojicall.training.ferplus import soft_targets
+    from emojicall.training.train import _targets, train
+
+    _, labels = load_fer(fer_npz, "train")
+    t = _targets(labels, 0.3, None)
+    votes = soft_targets("train")
+    row = int(np.flatnonzero((votes.max(axis=1) < 0.9) & (votes.sum(axis=1) > 0))[0])  # a disputed face
+    assert np.allclose(t[row], 0.7 * np.eye(7)[labels[row]] + 0.3 * votes[row])
+    assert np.allclose(t.sum(axis=1), 1) and np.array_equal(_targets(labels, 0, None), np.eye(7)[labels])
+    meta = train("cnn", fer_npz, tmp_path / "soft", epochs=1, batch_size=64, lr=1e-3, seed=3, limit=256,
+                 val_fraction=0, aug_policy="webcam", soft_targets=0.3)
+    assert meta["recipe"]["soft_targets"] == 0.3 and meta["recipe"]["aug_policy"] == "webcam"

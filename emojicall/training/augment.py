@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-POLICIES = ("shift", "affine")
+POLICIES = ("shift", "affine", "webcam")
 CLASS_WEIGHTS = ("none", "sqrt", "balanced")
 
 # Affine policy ranges, on the 48x48 source: faces from a detector are rotated, off-centre and loosely framed.
@@ -18,6 +18,21 @@ ZOOM = (0.9, 1.2)       # >1 zooms in: the random 40..44 px crops of the publish
 SHIFT_PX = 4.0
 CONTRAST = (0.7, 1.3)
 BRIGHTNESS = 25.0       # in 0..255 gray levels
+
+# Webcam policy. Framing jitter from models/fernet/crop.json (calibrate.py on 2,000 training faces): around the
+# FER frame, detector boxes scatter with robust sd 0.02-0.07 box widths (x), 0.03-0.08 (y) and 0.10-0.16 in log
+# scale, i.e. ~5% of the frame side in shift; the crop's eye alignment leaves only FER's own tilt (sd ~6 deg).
+WEBCAM_SHIFT_SD = 0.06       # of the frame side, normal, clipped at 2.5 sd
+WEBCAM_LOG_ZOOM_SD = 0.14    # normal in log scale, clipped at 2.5 sd
+WEBCAM_ROTATE_DEG = 10.0
+# Degradations, each on a random share of the batch: webcams blur, add sensor noise, compress, and film in
+# poor light with auto-exposure gamma.
+BLUR_SIGMA = (0.4, 1.4)      # output pixels (a 44 px face), gaussian
+NOISE_SD = (2.0, 10.0)       # gray levels
+JPEG_QUALITY = (25, 85)
+GAMMA = (0.6, 1.6)
+DARK = (0.25, 0.8)           # brightness multiplier for low light (noise added after, as in a dark room)
+P_DEGRADE = 0.35             # probability of each degradation
 
 
 def class_weights(labels: np.ndarray, mode: str, n_classes: int) -> np.ndarray:
@@ -45,6 +60,10 @@ def augment_batch(x, y, w, step, *, seed: int, policy: str, size: int, mixup: fl
     elif policy == "affine":
         x = _affine(x, seeds[0], size)
         x = _photometric(x, seeds[1])
+    elif policy == "webcam":
+        x = _affine(x, seeds[0], size, webcam=True)
+        x = _photometric(x, seeds[1])
+        x = _degrade(x, seeds[3])
     else:
         raise ValueError(f"augmentation policy '{policy}': use one of {', '.join(POLICIES)}")
     if mixup > 0:
@@ -66,7 +85,7 @@ def _shift(x, seed, size):
     return padded[:, d[0]:d[0] + size, d[1]:d[1] + size, :]
 
 
-def _affine(x, seed, size):
+def _affine(x, seed, size, webcam: bool = False):
     """One random similarity transform per image (flip, rotation, zoom, shift), sampled straight into the
     size x size output: a single resampling, and the identity maps the whole 48 px face onto `size` exactly
     as cv2.resize does at test time."""
@@ -75,10 +94,16 @@ def _affine(x, seed, size):
     n = tf.shape(x)[0]
     src = tf.cast(tf.shape(x)[1], tf.float32)
     u = tf.random.stateless_uniform([n, 5], seed)
-    angle = (u[:, 0] * 2 - 1) * (ROTATE_DEG * math.pi / 180)
-    zoom = ZOOM[0] + u[:, 1] * (ZOOM[1] - ZOOM[0])
     flip = tf.where(u[:, 2] < 0.5, -1.0, 1.0)
-    tx, ty = (u[:, 3] * 2 - 1) * SHIFT_PX, (u[:, 4] * 2 - 1) * SHIFT_PX
+    if webcam:
+        g = tf.clip_by_value(tf.random.stateless_normal([n, 3], seed + 1), -2.5, 2.5)
+        angle = (u[:, 0] * 2 - 1) * (WEBCAM_ROTATE_DEG * math.pi / 180)
+        zoom = tf.exp(g[:, 0] * WEBCAM_LOG_ZOOM_SD)
+        tx, ty = g[:, 1] * WEBCAM_SHIFT_SD * src, g[:, 2] * WEBCAM_SHIFT_SD * src
+    else:
+        angle = (u[:, 0] * 2 - 1) * (ROTATE_DEG * math.pi / 180)
+        zoom = ZOOM[0] + u[:, 1] * (ZOOM[1] - ZOOM[0])
+        tx, ty = (u[:, 3] * 2 - 1) * SHIFT_PX, (u[:, 4] * 2 - 1) * SHIFT_PX
     k = src / size / zoom  # input pixels per output pixel
     cos, sin = tf.cos(angle) * k, tf.sin(angle) * k
     c_out, c_in = (size - 1) / 2, (src - 1) / 2
@@ -102,6 +127,42 @@ def _photometric(x, seed):
     brightness = (u[..., 1:] * 2 - 1) * BRIGHTNESS
     mean = tf.reduce_mean(x, axis=[1, 2, 3], keepdims=True)
     return tf.clip_by_value((x - mean) * contrast + mean + brightness, 0.0, 255.0)
+
+
+def _degrade(x, seed):
+    """Blur, low light, gamma, noise and JPEG, each applied to a random share of the images."""
+    import tensorflow as tf
+
+    n = tf.shape(x)[0]
+    s = tf.unstack(tf.random.experimental.stateless_split(seed, 6))
+    u = tf.random.stateless_uniform([n, 1, 1, 6], s[0])
+    on = lambda k: u[..., k:k + 1] < P_DEGRADE  # noqa: E731
+    # Blur: a 5x5 gaussian per image, sigma drawn per image (depthwise over the batch as channels).
+    sigma = BLUR_SIGMA[0] + tf.random.stateless_uniform([n], s[1]) * (BLUR_SIGMA[1] - BLUR_SIGMA[0])
+    r = tf.range(-2.0, 3.0)
+    k1 = tf.exp(-(r[None, :] ** 2) / (2 * sigma[:, None] ** 2))
+    k1 = k1 / tf.reduce_sum(k1, axis=1, keepdims=True)
+    k2 = k1[:, :, None] * k1[:, None, :]                       # (n, 5, 5)
+    kern = tf.transpose(k2, [1, 2, 0])[:, :, :, None]          # (5, 5, n, 1)
+    xt = tf.transpose(x, [3, 1, 2, 0])                         # (1, H, W, n)
+    xt = tf.pad(xt, [[0, 0], [2, 2], [2, 2], [0, 0]], mode="SYMMETRIC")
+    blurred = tf.transpose(tf.nn.depthwise_conv2d(xt, kern, [1, 1, 1, 1], "VALID"), [3, 1, 2, 0])
+    x = tf.where(on(0), blurred, x)
+    dark = DARK[0] + u[..., 1:2] * (DARK[1] - DARK[0])
+    x = tf.where(on(2), x * dark, x)
+    gamma = tf.exp(math.log(GAMMA[0]) + u[..., 3:4] * (math.log(GAMMA[1]) - math.log(GAMMA[0])))
+    x = tf.where(on(4), 255.0 * tf.pow(tf.clip_by_value(x / 255.0, 1e-4, 1.0), gamma), x)
+    sd = NOISE_SD[0] + tf.random.stateless_uniform([n, 1, 1, 1], s[2]) * (NOISE_SD[1] - NOISE_SD[0])
+    noisy = x + tf.random.stateless_normal(tf.shape(x), s[3]) * sd
+    x = tf.clip_by_value(tf.where(on(5) | on(2), noisy, x), 0.0, 255.0)
+    q = tf.random.stateless_uniform([n], s[4], JPEG_QUALITY[0], JPEG_QUALITY[1] + 1, tf.int32)
+    pj = tf.random.stateless_uniform([n], s[5]) < P_DEGRADE
+
+    def jpeg(args):
+        img, quality, apply = args
+        enc = tf.image.adjust_jpeg_quality(tf.cast(img, tf.uint8), quality)
+        return tf.where(apply, tf.cast(enc, tf.float32), img)
+    return tf.map_fn(jpeg, (tf.round(x), q, pj), fn_output_signature=tf.float32)
 
 
 def _mixup(x, y, w, seed, alpha):

@@ -34,7 +34,8 @@ def train(arch: str, data: Path, out: Path, *, epochs: int, batch_size: int, lr:
           label_smoothing: float | None = None, limit: int | None = None, resume: bool = False,
           keep_checkpoint: bool = True, size: int | None = None, aug_policy: str | None = None,
           class_weight: str | None = None, mixup: float | None = None, optimizer: str | None = None,
-          weight_decay: float | None = None, quantize: str = "none", init: Path | None = None) -> dict:
+          weight_decay: float | None = None, quantize: str = "none", init: Path | None = None,
+          soft_targets: float = 0.0) -> dict:
     from ..tfquiet import import_tensorflow
 
     import_tensorflow()
@@ -51,7 +52,7 @@ def train(arch: str, data: Path, out: Path, *, epochs: int, batch_size: int, lr:
     recipe.update(batch_size=batch_size, lr=lr, schedule="cosine+warmup", size=size,
                   augment=(arch != "mlp") if augment is None else augment,
                   val_fraction=val_fraction, patience=patience, quantize=quantize, seed=seed,
-                  init=str(init) if init else None)
+                  init=str(init) if init else None, soft_targets=soft_targets)
     if quantize not in QUANTIZE:
         raise UserError(f"unknown quantization '{quantize}': use one of {', '.join(QUANTIZE)}")
     _check_recipe(recipe)
@@ -79,7 +80,8 @@ def train(arch: str, data: Path, out: Path, *, epochs: int, batch_size: int, lr:
     tr, va = stratified_split(labels, recipe["val_fraction"], seed)
     steps_per_epoch = int(np.ceil(len(tr) / recipe["batch_size"]))
     weights = class_weights(labels[tr], recipe["class_weight"], len(LABELS))
-    train_ds = _train_stream(images[tr], labels[tr], weights, recipe, seed, steps_per_epoch,
+    targets = _targets(labels, recipe.get("soft_targets", 0.0), limit)[tr]
+    train_ds = _train_stream(images[tr], targets, labels[tr], weights, recipe, seed, steps_per_epoch,
                              start_epoch=state["epoch"] if resuming else 0)
     # --val-fraction 0: the final fit on all of train once a recipe is settled; every epoch counts as the best,
     # which is where a cosine schedule that ends at zero puts it.
@@ -162,6 +164,8 @@ def _check_recipe(r: dict) -> None:
         raise UserError("--mixup and --weight-decay must be >= 0 and --label-smoothing in [0, 1)")
     if r["init"] and not Path(r["init"]).is_file():
         raise UserError(f"--init {r['init']}: no such model file; give a model.keras or checkpoint.keras")
+    if not 0 <= r.get("soft_targets", 0.0) <= 1:
+        raise UserError(f"soft targets weight {r['soft_targets']}: use 0 (FER-2013 labels only) up to 1 (FER+ votes only)")
     if not 0 <= r["val_fraction"] < 0.5:
         raise UserError(f"--val-fraction {r['val_fraction']}: use 0 (train on everything) up to 0.5")
     if r["size"] is not None and not 16 <= r["size"] <= 96:
@@ -179,15 +183,30 @@ def _optimizer(recipe: dict, schedule):
     return keras.optimizers.Adam(schedule, weight_decay=wd)
 
 
-def _train_stream(images: np.ndarray, labels: np.ndarray, weights: np.ndarray, recipe: dict, seed: int,
-                  steps_per_epoch: int, start_epoch: int):
+def _targets(labels: np.ndarray, soft: float, limit: int | None) -> np.ndarray:
+    """(N, 7) training targets: one-hot FER-2013 labels, mixed with weight `soft` with FER+'s ten-annotator vote
+    shares where FER+ has a vote for one of our classes (a face read as fear by 4 of 10 is not pure anger)."""
+    onehot = np.eye(len(LABELS), dtype=np.float32)[labels]
+    if soft <= 0:
+        return onehot
+    from .ferplus import soft_targets
+
+    votes = soft_targets("train")[:len(labels)] if limit else soft_targets("train")
+    if len(votes) != len(labels):
+        raise UserError(f"FER+ has {len(votes)} training rows, the data {len(labels)}: soft targets need FER-2013's rows")
+    has = votes.sum(axis=1, keepdims=True) > 0
+    return np.where(has, (1 - soft) * onehot + soft * votes, onehot).astype(np.float32)
+
+
+def _train_stream(images: np.ndarray, targets: np.ndarray, labels: np.ndarray, weights: np.ndarray, recipe: dict,
+                  seed: int, steps_per_epoch: int, start_epoch: int):
     """Endless batches (x, one-hot y, sample weight); epoch e is a permutation seeded by (seed, e), and batch
     number e * steps_per_epoch + i seeds its augmentation, so resuming at any epoch gives the same stream."""
     import tensorflow as tf
 
-    x_all, y_all = tf.constant(images), tf.constant(labels.astype(np.int32))
+    x_all, y_all, t_all = tf.constant(images), tf.constant(labels.astype(np.int32)), tf.constant(targets)
     w_all, n = tf.constant(weights), len(images)
-    size, batch, n_classes = recipe["size"], recipe["batch_size"], len(LABELS)
+    size, batch = recipe["size"], recipe["batch_size"]
 
     def epoch(e):
         order = tf.argsort(tf.random.stateless_uniform([n], tf.stack([tf.cast(seed, tf.int64), e])))
@@ -197,7 +216,7 @@ def _train_stream(images: np.ndarray, labels: np.ndarray, weights: np.ndarray, r
     def load(step, idx):
         y_idx = tf.gather(y_all, idx)
         x = tf.cast(tf.gather(x_all, idx), tf.float32)[..., None]
-        y, w = tf.one_hot(y_idx, n_classes), tf.gather(w_all, y_idx)
+        y, w = tf.gather(t_all, idx), tf.gather(w_all, y_idx)
         if recipe["augment"]:
             return augment_batch(x, y, w, step, seed=seed, policy=recipe["aug_policy"], size=size,
                                  mixup=recipe["mixup"])
