@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from emojicall.compositor import STYLES, Compositor, blend
 from emojicall.crop import crop_batch, crop_face, square_box
-from emojicall.emojis import bundled_pack
+from emojicall.emojis import bundled_pack, snap_side
 from emojicall.face import Face
 
 SETTINGS = settings(max_examples=150, deadline=None)
@@ -130,15 +130,16 @@ def faces_on_a_frame(draw):
 
 
 def _footprint(style, face, scale=1.25):
-    """Where the compositor may draw for one face: (x0, y0, x1, y1)."""
+    """Where the compositor may draw for one face: (x0, y0, x1, y1). Sides are snapped to the pack's steps and
+    the sprite is centred where the unsnapped one would be."""
     x, y, w, h = face.box
+    m = max(w, h)
     if style == "emoji":
-        side = int(max(w, h) * scale)
-        x0, y0 = x + w // 2 - side // 2, y + h // 2 - side // 2
+        side, cx, cy = snap_side(m * scale), x + w / 2, y + h / 2
     else:
-        side = max(16, int(max(w, h) * 0.45))
-        x0, y0 = x + w - side // 2, y - side // 2
-    return x0, y0, x0 + max(1, side), y0 + max(1, side)
+        side, cx, cy = snap_side(max(16, m * 0.45)), x + w / 2 + m / 2, y + h / 2 - m / 2
+    x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
+    return x0, y0, x0 + side, y0 + side
 
 
 @settings(max_examples=100, deadline=None)

@@ -2,14 +2,19 @@
 paused or with the overlay off, with a red dot when something needs fixing."""
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageOps
 
+from ..emojis import check_art
+from ..errors import UserError
 from ..paths import bundled_emojis
 
 SIZE = 64
+log = logging.getLogger(__name__)
+_warned: set[str] = set()
 
 
 @lru_cache(maxsize=64)
@@ -17,9 +22,8 @@ def icon_image(label: str | None = None, *, greyed: bool = False, problem: bool 
                size: int = SIZE) -> Image.Image:
     """Cached and shared: callers must not draw on the returned image."""
     name = f"{label or 'neutral'}.png"
-    try:
-        img = Image.open(Path(folder) / name if folder else bundled_emojis() / name).convert("RGBA")
-    except OSError:  # a user pack that lost a file: the icon still has to show something
+    img = _user_art(Path(folder) / name) if folder else None
+    if img is None:
         img = Image.open(bundled_emojis() / name).convert("RGBA")
     img = img.resize((size, size), Image.LANCZOS)
     if greyed:
@@ -36,3 +40,18 @@ def icon_image(label: str | None = None, *, greyed: bool = False, problem: bool 
         draw.rectangle((cx - bar // 2, y0 + d // 5, cx + bar // 2, y0 + d * 3 // 5), fill="white")
         draw.rectangle((cx - bar // 2, y0 + d * 7 // 10, cx + bar // 2, y0 + d * 7 // 10 + bar), fill="white")
     return img
+
+
+def _user_art(path: Path) -> Image.Image | None:
+    """The user's art, or None (logged once per pack) when it is missing, huge, truncated or not an image: the
+    icon still has to show something."""
+    try:
+        check_art(path)  # a decompression bomb is refused from its header, before Pillow decodes anything
+        with Image.open(path) as img:
+            return img.convert("RGBA")
+    except (UserError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        if str(path.parent) not in _warned:
+            _warned.add(str(path.parent))
+            what = str(exc) if isinstance(exc, UserError) else f"cannot open {path} ({exc})"
+            log.warning("tray icon: %s; using the bundled emoji pack", what)
+        return None
