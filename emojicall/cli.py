@@ -14,13 +14,22 @@ from .errors import UserError
 
 # Subcommands that own their flags (argparse lives in their module; they are imported only when run).
 _DELEGATED = {"tray": ("emojicall.tray.app", "start the tray icon and stream to the EmojiCam virtual camera"),
-              "doctor": ("emojicall.doctor", "check cameras, virtual camera, models and emoji packs")}
+              "doctor": ("emojicall.doctor", "check cameras, virtual camera, models and emoji packs"),
+              "report": ("emojicall.report", "summarise an --events file: time per emotion per face, a timeline"),
+              "desktop-entry": ("emojicall.desktop", "add EmojiCall to the applications menu (Linux)")}
+_VERBOSITY = {"-v": 1, "--verbose": 1, "-vv": 2, "-q": -1, "--quiet": -1}
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    verbosity = sum(_VERBOSITY.get(a, 0) for a in argv)  # -v / -q go anywhere on the line
+    argv = [a for a in argv if a not in _VERBOSITY]
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
         argv = ["tray", *argv]  # `emojicall` alone is the tray app
+    from . import logs
+
+    # The tray's user never sees stderr: it also logs to a rotating file in the user log folder.
+    logs.setup(verbosity, log_file=argv[0] == "tray")
     try:
         if argv[0] in _DELEGATED:
             import importlib
@@ -41,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    p = argparse.ArgumentParser(prog="emojicall", description="Emoji overlay for your webcam, as a virtual camera.")
+    p = argparse.ArgumentParser(prog="emojicall", description="Emoji overlay for your webcam, as a virtual camera.",
+                                epilog="-v / -vv more detail on stderr, -q errors only (anywhere on the line)")
     p.add_argument("--version", action="version", version=f"emojicall {__version__}")
     sub = p.add_subparsers(dest="command")
     for name, (_, help_text) in _DELEGATED.items():
@@ -65,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--mirror", action="store_true", help="flip left-right (meeting apps mirror the self-view already)")
     r.add_argument("--detect-every", type=int, default=5,
                    help="run the detector every N frames, optical-flow tracking between (default 5)")
+    r.add_argument("--events", type=Path, help="also write each frame's faces, boxes and emotion scores here: "
+                   "FILE.jsonl (one JSON object a frame) or FILE.csv (a row a face and frame); "
+                   "`emojicall report FILE` summarises it")
     r.add_argument("--width", type=int, default=1280, help="camera capture width (cameras only)")
     r.add_argument("--height", type=int, default=720, help="camera capture height (cameras only)")
     r.set_defaults(func=_run)
@@ -122,11 +135,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args) -> int:
-    import logging
     import signal
     import threading
 
-    logging.basicConfig(format="emojicall: %(message)s")  # warnings (camera lost, a bad frame): one line each
     stop = threading.Event()
 
     def on_signal(*_):  # Ctrl-C / SIGTERM: finish the frame in hand, then release devices and the file
@@ -184,6 +195,13 @@ def _stream(args, stop) -> int:
         stream.sink = open_sink(args.output, source.size, source.fps)
         stream.live = source.live
         stream.pace_fps = source.fps if args.output == "virtual" and not source.live else None
+        if args.events is not None:
+            import time
+
+            from .events import EventWriter
+
+            events = owned.enter_context(EventWriter(args.events, source.fps, inputs=[args.camera]))
+            stream.on_frame = events.on_frame(time.monotonic if source.live else None)
         stats = stream.run(source.read_frame, stop=stop, max_frames=args.max_frames)
     for line in failures:
         print(f"emojicall: {line}", file=sys.stderr)

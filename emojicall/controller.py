@@ -133,6 +133,10 @@ class Controller:
                 self._problems[area] = problem
                 log.warning("%s: %s", area, problem)
 
+    def report(self, area: str, what: str | None, fix: str = "") -> None:
+        """A problem from outside the stream (the menu's desktop chores); None clears it."""
+        self._problem(area, Problem(what, fix) if what else None)
+
     def _pack_problem(self, text: str) -> None:
         self._problem("emoji pack", Problem(text))
 

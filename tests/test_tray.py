@@ -265,3 +265,27 @@ def test_a_signal_before_the_tray_loop_started_ends_run_at_once(tmp_path):
     assert app.quit()
     app.run()  # returns: nothing was started (with the dummy backend icon.run() would raise)
     assert not ctl.running and not rec.sources
+
+
+def test_start_at_login_writes_and_removes_the_autostart_entry_and_open_log_folder_reports(tmp_path, monkeypatch):
+    if not __import__("emojicall.desktop").desktop.supported():
+        pytest.skip("autostart entries are a freedesktop (Linux/BSD) convention")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))  # no xdg-open: the menu says where the log is instead
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    from emojicall.logs import log_folder
+
+    log_folder().mkdir(parents=True)
+    entry = tmp_path / "config" / "autostart" / "emojicall.desktop"
+    app, ctl, rec = make_app(tmp_path)
+    try:
+        from emojicall.tray.menu import find
+
+        fire(app, "Start at login")
+        assert entry.is_file() and "Exec=" in entry.read_text() and find(app.menu, "Start at login").checked
+        fire(app, "Start at login")
+        assert not entry.exists() and not find(app.menu, "Start at login").checked
+        fire(app, "Open log folder")
+        assert "emojicall.log" in ctl.problems["log folder"].what
+    finally:
+        app.quit()

@@ -99,9 +99,47 @@ kill %1
 def test_without_a_dbus_session_the_tray_says_so_in_one_line_and_exits(display, tmp_path):
     env = {k: v for k, v in display.items() if k != "DBUS_SESSION_BUS_ADDRESS"}
     env.update(XDG_RUNTIME_DIR=str(tmp_path), HOME=str(tmp_path), DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent")
-    r = subprocess.run([sys.executable, "-m", "emojicall", "tray", "--camera", str(shared_path(*CLIP)),
-                        "--detector", "haar", "--config", str(tmp_path / "settings.json")],
-                       env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    trayer = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--SetDockType", "true"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # a tray host, but no D-Bus
+    try:
+        time.sleep(1)
+        r = subprocess.run([sys.executable, "-m", "emojicall", "tray", "--camera", str(shared_path(*CLIP)),
+                            "--detector", "haar", "--config", str(tmp_path / "settings.json")],
+                           env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    finally:
+        trayer.kill()
+        trayer.wait()
     lines = [line for line in r.stderr.splitlines() if line.startswith("emojicall: ")]
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
     assert any("the tray icon could not start" in line and "D-Bus" in line for line in lines), r.stderr
+
+
+def test_without_a_tray_host_it_says_so_once_and_the_preview_window_steers_it(display, tmp_path):
+    """A bare X session (no trayer): pystray's xorg backend used to print 'Failed to dock icon' with a
+    traceback on every icon refresh."""
+    env = {**display, "PYSTRAY_BACKEND": "xorg", "XDG_RUNTIME_DIR": str(tmp_path), "HOME": str(tmp_path)}
+    settings = tmp_path / "settings.json"
+    proc = subprocess.Popen([sys.executable, "-m", "emojicall", "tray", "--camera", str(shared_path(*CLIP)),
+                             "--detector", "haar", "--width", "640", "--height", "360", "--config", str(settings)],
+                            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (found := _windows(env, "EmojiCam preview")):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "no preview window"
+            time.sleep(0.5)
+        time.sleep(3)  # a few icon refreshes: each one used to print a traceback
+        subprocess.run(["xdotool", "windowfocus", "--sync", found[0]], env=env, check=True)
+        subprocess.run(["xdotool", "key", "o"], env=env, check=True)  # o: overlay off, as the menu item
+        deadline = time.monotonic() + 30
+        while not (settings.exists() and '"overlay": false' in settings.read_text()):
+            assert time.monotonic() < deadline, "the o key did not turn the overlay off"
+            time.sleep(0.2)
+        subprocess.run(["xdotool", "key", "q"], env=env, check=True)  # q closes the window: EmojiCall quits
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0 and "Traceback" not in stderr and "Failed to dock" not in stderr, stderr
+    assert sum("no system tray on display" in line for line in stderr.splitlines()) == 1, stderr

@@ -128,6 +128,27 @@ class TrayApp:
             log.debug("stopping the tray icon: %s", exc)
         return ended
 
+    def run_without_tray(self) -> None:
+        """No tray host: stream anyway, steered from the preview window's keys; closing the window (q, Esc)
+        quits. Without a window (it could not open) it streams until Ctrl-C or SIGTERM."""
+        if self._stopped.is_set():
+            return
+        self.ctl.start()
+        self.ctl.set_preview(True)
+        opened = False
+        try:
+            while not self._stopped.wait(0.1):
+                preview = self.ctl.stream.preview
+                if preview is not None:
+                    opened = True
+                    while not preview.window.keys.empty():
+                        if on_key(self.ctl, preview.window.keys.get()):
+                            self.changed()
+                elif opened:  # the user closed the window
+                    break
+        finally:
+            self.quit()
+
     def run(self) -> None:
         """Blocks until Quit (or a signal). Must be called from the main thread. A tray that cannot start
         (no D-Bus session for GTK, say) is one line and a clean exit, with camera and virtual camera released."""
@@ -167,6 +188,28 @@ class TrayApp:
             self.quit()
 
 
+KEYS = "o overlay, m mirror, p pause, d detector, s style; q or Esc in the window quits"
+
+
+def on_key(ctl, key: str) -> bool:
+    """A key from the preview window, for the menu's main actions; True when a setting changed."""
+    from ..compositor import STYLES
+    from ..detectors import NAMES
+
+    def cycle(options, current):
+        return options[(options.index(current) + 1) % len(options)] if current in options else options[0]
+
+    actions = {"o": lambda: ctl.set_overlay(not ctl.settings.overlay),
+               "m": lambda: ctl.set_mirror(not ctl.settings.mirror),
+               "p": lambda: ctl.resume() if ctl.paused else ctl.pause(),
+               "d": lambda: ctl.set_detector(cycle(NAMES, ctl.settings.detector)),
+               "s": lambda: ctl.set_style(cycle(STYLES, ctl.settings.style))}
+    if key.lower() not in actions:
+        return False
+    actions[key.lower()]()
+    return True
+
+
 def _block_signals() -> bool:
     """Block Ctrl-C and SIGTERM in this thread before any other thread exists (numpy's OpenBLAS and OpenCV
     start theirs when imported, so nothing heavy may be imported before this), so every thread inherits the
@@ -199,8 +242,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None, blocked: bool) -> int:
-    if not logging.getLogger().handlers:
-        logging.basicConfig(format="emojicall: %(message)s")
+    if not logging.getLogger().handlers:  # called directly, not through `emojicall`
+        from ..logs import setup
+
+        setup(0, log_file=True)
     args = parse_args(argv)
     cfg, path = configure(args)
     from .backend import tray_backend
@@ -215,8 +260,15 @@ def _main(argv: list[str] | None, blocked: bool) -> int:
 
     from ..instance import InstanceLock
 
+    from .host import NO_HOST_FIX, no_tray_host
+
     with InstanceLock():  # one EmojiCall at a time holds the camera and EmojiCam
         app = TrayApp(Controller(cfg), path, list_cameras(width=cfg.width, height=cfg.height))
         _quit_on_signals(app, blocked)
-        app.run()
+        no_host = no_tray_host()
+        if no_host:
+            log.warning("%s: %s. Preview keys: %s; or Ctrl-C", no_host, NO_HOST_FIX, KEYS)
+            app.run_without_tray()
+        else:
+            app.run()
     return 0

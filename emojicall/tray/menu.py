@@ -49,6 +49,8 @@ def build_menu(ctl, *, cameras: Callable[[], list], on_change: Callable[[], None
                on_rescan: Callable[[], None], about: list[str]):
     from pystray import Menu, MenuItem as Item
 
+    from .. import desktop, logs
+
     def act(fn):
         def action(icon, item):
             fn()
@@ -101,10 +103,23 @@ def build_menu(ctl, *, cameras: Callable[[], list], on_change: Callable[[], None
         Item("Pause", act(toggle(ctl.pause, ctl.resume, lambda: ctl.paused)), checked=lambda _: ctl.paused),
         Item("Show preview", act(lambda: ctl.set_preview(not ctl.preview)), checked=lambda _: ctl.preview,
              default=True),
+        Item("Start at login", act(lambda: _guard(ctl, "start at login",
+                                                  lambda: desktop.set_autostart(not desktop.autostart_enabled()))),
+             checked=lambda _: desktop.autostart_enabled(), visible=desktop.supported()),
+        Item("Open log folder", act(lambda: _guard(ctl, "log folder", lambda: logs.open_folder(logs.log_folder())))),
         Item("About", Menu(*[Item(line, None, enabled=False) for line in about])),
         Menu.SEPARATOR,
         Item("Quit", lambda icon, item: on_quit()),
     )
+
+
+def _guard(ctl, area: str, fn: Callable[[], object]) -> None:
+    """Desktop chores from the menu: a failure (an unwritable folder, no file manager) shows as a problem."""
+    try:
+        why = fn()
+    except OSError as exc:
+        why = f"{exc.strerror or exc} ({getattr(exc, 'filename', '') or ''})"
+    ctl.report(area, why if isinstance(why, str) else None)
 
 
 def menu_text(menu, indent: str = "") -> str:
