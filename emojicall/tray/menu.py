@@ -9,7 +9,7 @@ from typing import Callable
 from ..compositor import STYLES
 from ..detectors import NAMES as DETECTORS
 
-DETECTOR_TEXT = {"haar": "Haar", "mtcnn": "MTCNN"}
+DETECTOR_TEXT = {"haar": "Haar", "mtcnn": "MTCNN", "blazeface": "BlazeFace"}
 STYLE_TEXT = {"emoji": "Emoji over the face", "badge": "Badge beside the face", "label": "Emotion label"}
 MAX_PROBLEM_LINES = 12
 WRAP = 64  # tray menus are as wide as their longest line
