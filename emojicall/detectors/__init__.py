@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..errors import UserError
 from .base import Detector
 
+# BlazeFace runs on LiteRT alone; MTCNN on TensorFlow unless created with backend="litert" (docs/detectors.md).
 _REGISTRY = {"haar": ("haar", "HaarDetector"), "mtcnn": ("mtcnn", "MTCNNDetector"),
              "blazeface": ("blazeface", "BlazeFaceDetector")}
 NAMES = tuple(_REGISTRY)
