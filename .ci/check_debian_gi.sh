@@ -13,7 +13,8 @@ missing=()
 for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
-        apt-get install -y -q "${missing[@]}" >/dev/null
+        # A fresh machine may have no package lists yet: update only when the install needs it.
+        apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q "${missing[@]}" >/dev/null; }
     else
         echo "SKIP: needs sudo apt install ${missing[*]}"; exit 0
     fi
