@@ -20,6 +20,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from compositing import read_frames  # noqa: E402 - bench/ is this script's folder
 VIDEOS = ROOT.parent / "shared" / "media" / "videos"
 CLIPS = [  # (clip, detector, what it shows)
     ("webcam/pyfeat_single_face_smile.mp4", "haar", "still head, expression changes"),
@@ -30,21 +31,6 @@ CLIPS = [  # (clip, detector, what it shows)
 ]
 
 
-def frames(path: Path, limit: int = 400):
-    import cv2
-
-    cap = cv2.VideoCapture(str(path))
-    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
-    out = []
-    while len(out) < limit:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        out.append(frame)
-    cap.release()
-    return out, fps
-
-
 def record(clip: str, detector: str):
     """Per frame: the pipeline's faces and the compositor's placements (one real run)."""
     from emojicall.classifier import EmotionClassifier
@@ -53,15 +39,15 @@ def record(clip: str, detector: str):
     from emojicall.emojis import bundled_pack
     from emojicall.pipeline import Pipeline
 
-    video, fps = frames(VIDEOS / clip)
+    video = read_frames(VIDEOS / clip, 400)
     pipe = Pipeline(create_detector(detector), EmotionClassifier(), Compositor(bundled_pack()))
     faces, drawn = [], []
-    for i, frame in enumerate(video):
+    for frame in video:
         _, fs = pipe.process(frame)
         faces.append(fs)
         drawn.append(list(pipe.compositor.placements))
     pipe.close()
-    return video[0].shape, fps, faces, drawn
+    return video[0].shape, faces, drawn
 
 
 def replay(shape, faces):
@@ -126,7 +112,7 @@ def main() -> None:
 
     rows, grid_rows = [], []
     for clip, det, what in CLIPS:
-        shape, fps, faces, drawn = record(clip, det)
+        shape, faces, drawn = record(clip, det)
         s = series(faces, drawn)
         if s is None:
             rows.append(f"| `{clip}` | {det} | {what} | no face |")
@@ -135,7 +121,8 @@ def main() -> None:
         print(clip, det, m, flush=True)
         rows.append(f"| `{clip}` | {det} | {what} | {m['frames']} | {m['side']:.0f} | "
                     f"{m['jitter_before']:.2f} / **{m['jitter_after']:.2f}** | "
-                    f"{m['angle_jitter_before']:.2f} / **{m['angle_jitter_after']:.2f}** | "
+                    + (f"{m['angle_jitter_before']:.2f} / **{m['angle_jitter_after']:.2f}** | "
+                       if np.isfinite(m["angle_jitter_before"]) else "no landmarks | ") +
                     f"{m['lag_frames']} | {m['offset_px']:.1f} |")
         if args.grid:
             saved = dict(compositor.POS_FILTER)

@@ -17,19 +17,13 @@ from emojicall.face import Face
 from emojicall.labels import LABELS
 from emojicall.motion import OneEuro
 from emojicall.paths import bundled_emojis
+from faulty import clip_frames
 
 
 def clip(name, n):
-    cap = cv2.VideoCapture(str(shared_path("media", "videos", *name.split("/"))))
-    out = []
-    while len(out) < n:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        out.append(frame)
-    cap.release()
-    assert out, name
-    return out
+    frames = clip_frames(shared_path("media", "videos", *name.split("/")), n)
+    assert frames, name
+    return frames
 
 
 @pytest.fixture(scope="module")
