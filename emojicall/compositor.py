@@ -200,7 +200,8 @@ class Compositor:
             turn = _sticky_angle(turn, track and track.angle_step)
             if track is not None:
                 track.side_step, track.angle_step = step, turn
-            # The art turns the other way to cv2's counter-clockwise angle: it follows the head.
+            # The art turns the other way to cv2's counter-clockwise angle: it follows the head. Upright, the
+            # two-argument call: packs written to the older get(label, size) (test doubles) keep working.
             sprite = self.pack.get(label, step, -turn) if turn else self.pack.get(label, step)
             blend(frame, sprite, int(round(cx - sprite.w / 2)), int(round(cy - sprite.h / 2)), opacity)
         if self.style == "label" or self.show_label:
