@@ -75,6 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--mirror", action="store_true", help="flip left-right (meeting apps mirror the self-view already)")
     r.add_argument("--detect-every", type=int, default=5,
                    help="run the detector every N frames, optical-flow tracking between (default 5)")
+    r.add_argument("--vcam-backend", default="auto", help="auto | v4l2loopback | obs | unitycapture: where "
+                   "--output virtual publishes (auto: the one that shows as EmojiCam first; `emojicall doctor`)")
     r.add_argument("--events", type=Path, help="also write each frame's faces, boxes and emotion scores here: "
                    "FILE.jsonl (one JSON object a frame) or FILE.csv (a row a face and frame); "
                    "`emojicall report FILE` summarises it")
@@ -164,7 +166,8 @@ def _run_settings(args):
 
     return Settings(camera=args.camera, width=args.width, height=args.height, detector=args.detector or DEFAULT,
                     style=args.style, pack=str(args.emoji_dir) if args.emoji_dir else "", model=args.model or "",
-                    mirror=args.mirror, show_label=args.show_label, tta=args.tta, detect_every=args.detect_every)
+                    mirror=args.mirror, show_label=args.show_label, tta=args.tta, detect_every=args.detect_every,
+                    vcam_backend=args.vcam_backend)
 
 
 def _stream(args, stop) -> int:
@@ -192,7 +195,7 @@ def _stream(args, stop) -> int:
         stream.pipeline = build.build_pipeline(settings, warn=logging.getLogger(__name__).warning,
                                                detector_fallback=args.detector is None, backend=args.backend)
         source = build.keep_alive(source, args.camera, args.width, args.height)
-        stream.sink = open_sink(args.output, source.size, source.fps)
+        stream.sink = open_sink(args.output, source.size, source.fps, settings.vcam_backend)
         stream.live = source.live
         stream.pace_fps = source.fps if args.output == "virtual" and not source.live else None
         if args.events is not None:

@@ -41,10 +41,6 @@ class Problem(NamedTuple):
         return cls(exc.what, exc.fix) if isinstance(exc, UserError) else cls(f"{type(exc).__name__}: {exc}")
 
 
-def open_virtual_camera(size: tuple[int, int], fps: float) -> Sink:
-    return VirtualCamSink(size, fps)
-
-
 def _virtual_camera_problem(exc: BaseException) -> Problem:
     """Worded as `emojicall doctor` words it: on Linux the v4l2loopback diagnosis says what exactly is off."""
     if platform.system() == "Linux":
@@ -60,12 +56,13 @@ def _virtual_camera_problem(exc: BaseException) -> Problem:
 
 class Controller:
     def __init__(self, settings: Settings, *, source_factory: Callable[[str, int, int], Source] = build.open_camera,
-                 sink_factory: Callable[[tuple[int, int], float], Sink] = open_virtual_camera,
+                 sink_factory: Callable[[tuple[int, int], float], Sink] | None = None,
                  detector_factory: Callable[[str], object] = create_detector,
                  classifier_factory: Callable[[Settings], object] = build.load_classifier):
         self.settings = settings
         self.size = (settings.width, settings.height)
-        self._source_factory, self._sink_factory = source_factory, sink_factory
+        self._source_factory = source_factory
+        self._sink_factory = sink_factory or (lambda size, fps: VirtualCamSink(size, fps, choice=settings.vcam_backend))
         self._detector_factory, self._classifier_factory = detector_factory, classifier_factory
         self.source: Source | None = None
         self.paused = False

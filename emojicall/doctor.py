@@ -64,20 +64,24 @@ def v4l2loopback_check() -> Check | None:
     return None
 
 
-def check_virtual_camera(size: tuple[int, int], fps: float) -> Check:
-    if platform.system() == "Linux":
+def check_virtual_camera(size: tuple[int, int], fps: float, choice: str = "auto") -> Check:
+    from . import vcam
+
+    plan = vcam.describe(choice)
+    if platform.system() == "Linux" and choice in ("auto", "v4l2loopback"):
         check = v4l2loopback_check()
         if check is not None:
-            return check
+            return Check(check.name, False, f"{check.detail} ({plan})", check.fix)
     from .sinks import VirtualCamSink
 
     try:
-        sink = VirtualCamSink(size, fps)
+        sink = VirtualCamSink(size, fps, choice=choice)
     except UserError as exc:
-        return Check("virtual camera", False, exc.what, exc.fix or virtual_camera_help())
-    device = sink.device
+        return Check("virtual camera", False, f"{exc.what} ({plan})", exc.fix or virtual_camera_help())
+    device, shown_as = sink.device, sink.shown_as
     sink.close()
-    return Check("virtual camera", True, f"{CAM_LABEL} opens as {device} at {size[0]}x{size[1]}")
+    return Check("virtual camera", True, f"opens {device} at {size[0]}x{size[1]}; meeting apps list it as "
+                 f"{shown_as} ({plan})")
 
 
 def check_model(model: str) -> Check:
@@ -135,14 +139,19 @@ def check_detectors(chosen: str) -> list[Check]:
 def check_tray() -> Check:
     from .tray.backend import tray_backend
 
+    from .tray.host import NO_HOST_FIX, no_tray_host
+
     tray = tray_backend()
-    if tray.has_menu:
-        return Check("tray", True, f"pystray uses {tray.name}, with a menu")
-    return Check("tray", False, tray.problem, tray.fix, needed=tray.name is None)
+    if not tray.has_menu:
+        return Check("tray", False, tray.problem, tray.fix, needed=tray.name is None)
+    no_host = no_tray_host()
+    if no_host:
+        return Check("tray", False, f"pystray uses {tray.name}, but {no_host}", NO_HOST_FIX, needed=False)
+    return Check("tray", True, f"pystray uses {tray.name}, with a menu")
 
 
 def run_checks(cfg) -> list[Check]:
-    return [check_cameras(cfg.camera), check_virtual_camera((cfg.width, cfg.height), cfg.fps),
+    return [check_cameras(cfg.camera), check_virtual_camera((cfg.width, cfg.height), cfg.fps, cfg.vcam_backend),
             check_model(cfg.model), *check_packs(cfg.packs), *check_detectors(cfg.detector), check_tray()]
 
 
@@ -165,7 +174,12 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="emojicall doctor", description="Check cameras, virtual camera, model, "
                                 "emoji packs, detectors and tray; print the fix for what is missing.")
     p.add_argument("--config", type=Path, help="settings file to check against (default: the app's)")
+    p.add_argument("--vcam-backend", choices=("auto", "v4l2loopback", "obs", "unitycapture"),
+                   help="check this virtual camera backend instead of the settings' one")
     args = p.parse_args(argv)
-    checks = run_checks(st.load(args.config))
+    cfg = st.load(args.config)
+    if args.vcam_backend:
+        cfg.vcam_backend = args.vcam_backend
+    checks = run_checks(cfg)
     print(report(checks))
     return 0 if all(c.ok for c in checks if c.needed) else 1

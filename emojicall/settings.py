@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .compositor import STYLES
 from .model_files import APP_TTA
+from .vcam import CHOICES as VCAM_CHOICES
 from .detectors import DEFAULT as DEFAULT_DETECTOR
 from .detectors import NAMES as DETECTORS
 
@@ -34,6 +35,7 @@ class Settings:
     show_label: bool = False      # also write the emotion's name above each face
     tta: bool = APP_TTA           # classify each face and its mirror image too
     detect_every: int = 5         # detector on every Nth frame, optical flow between
+    vcam_backend: str = "auto"    # vcam.CHOICES: which virtual camera to publish to
 
     def problems(self) -> list[tuple[tuple[str, ...], str]]:
         """Values the app cannot use: (the fields, why)."""
@@ -46,6 +48,9 @@ class Settings:
             bad.append((("detector",), f"unknown detector '{self.detector}' (use one of {', '.join(DETECTORS)})"))
         if not 1 <= self.detect_every <= 60:
             bad.append((("detect_every",), f"detect every {self.detect_every} frames is not between 1 and 60"))
+        if self.vcam_backend not in VCAM_CHOICES:
+            bad.append((("vcam_backend",), f"unknown virtual camera backend '{self.vcam_backend}' "
+                                           f"(use one of {', '.join(VCAM_CHOICES)})"))
         if self.style not in STYLES:
             bad.append((("style",), f"unknown style '{self.style}' (use one of {', '.join(STYLES)})"))
         return bad

@@ -22,7 +22,9 @@ MODPROBE = f"sudo modprobe v4l2loopback devices=1 video_nr=10 card_label={CAM_LA
 def virtual_camera_help() -> str:
     if platform.system() == "Linux":
         return f"load v4l2loopback: `{MODPROBE}` (some Zoom builds need it without exclusive_caps=1)"
-    return "install OBS Studio (>= 26; >= 30 on macOS 13+) and start its virtual camera once"
+    from .vcam import help_line
+
+    return help_line()
 
 
 class Sink(ABC):
@@ -98,22 +100,30 @@ def find_labelled_device(label: str = CAM_LABEL) -> str | None:
 
 
 class VirtualCamSink(Sink):
-    """pyvirtualcam.Camera fed OpenCV's BGR frames as PixelFormat.BGR: no conversion on our side."""
+    """pyvirtualcam.Camera fed OpenCV's BGR frames as PixelFormat.BGR: no conversion on our side. `choice` is
+    --vcam-backend (vcam.py picks the backend and device that show the camera as EmojiCam where it can);
+    an explicit `backend` opens that pyvirtualcam backend as it is."""
 
     area = "virtual camera"
 
-    def __init__(self, size: tuple[int, int], fps: float, device: str | None = None, backend: str | None = None):
+    def __init__(self, size: tuple[int, int], fps: float, device: str | None = None, backend: str | None = None,
+                 choice: str = "auto"):
         import pyvirtualcam
 
+        from . import vcam
+
         self.size = size
-        if device is None and backend is None and platform.system() == "Linux":
-            device = find_labelled_device()
-        try:
-            self.cam = pyvirtualcam.Camera(size[0], size[1], fps, fmt=pyvirtualcam.PixelFormat.BGR,
-                                           device=device, backend=backend)
-        except RuntimeError as exc:
-            reason = " / ".join(str(exc).splitlines()) or "no backend"
-            raise UserError(f"no virtual camera ({reason})", virtual_camera_help()) from None
+        if backend is None:
+            self.cam, attempt = vcam.open_camera(choice, size[0], size[1], fps)
+            self.shown_as = attempt.shown_as
+        else:
+            try:
+                self.cam = pyvirtualcam.Camera(size[0], size[1], fps, fmt=pyvirtualcam.PixelFormat.BGR,
+                                               device=device, backend=backend)
+            except RuntimeError as exc:
+                reason = " / ".join(str(exc).splitlines()) or "no backend"
+                raise UserError(f"no virtual camera ({reason})", virtual_camera_help()) from None
+            self.shown_as = self.cam.device
         self.device = self.cam.device
         self.fix = virtual_camera_help()
 
@@ -128,9 +138,9 @@ class VirtualCamSink(Sink):
             self.cam._backend = None
 
 
-def open_sink(output: str, size: tuple[int, int], fps: float, backend: str | None = None) -> Sink:
+def open_sink(output: str, size: tuple[int, int], fps: float, vcam_backend: str = "auto") -> Sink:
     if output == "virtual":
-        return VirtualCamSink(size, fps, backend=backend)
+        return VirtualCamSink(size, fps, choice=vcam_backend)
     if output == "window":
         return WindowSink()
     if output == "none":

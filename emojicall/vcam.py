@@ -64,6 +64,9 @@ def plan(choice: str = "auto") -> list[Attempt]:
         attempts.append(Attempt("obs", None, "OBS Virtual Camera"))
     if "unitycapture" in have and choice in ("auto", "unitycapture"):
         attempts.append(Attempt("unitycapture", None, f"{UNITY_DEFAULT} (registered without a name)"))
+    if choice == "auto":  # backends registered by others (pyvirtualcam.register_backend), after the known ones
+        known = {"v4l2loopback", "unitycapture", "obs"}
+        attempts += [Attempt(name, None, name) for name in have if name not in known]
     return attempts
 
 

@@ -36,6 +36,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--width", type=int, help="virtual camera and capture width (default 1280)")
     p.add_argument("--height", type=int, help="virtual camera and capture height (default 720)")
     p.add_argument("--model", help=f"model folder or name under models/ (default: {DEFAULT_MODEL})")
+    p.add_argument("--vcam-backend", choices=("auto", "v4l2loopback", "obs", "unitycapture"),
+                   help="where to publish: auto (the one shown as EmojiCam first), or one backend")
     p.add_argument("--config", type=Path, help="settings file (default: settings.json in your config folder)")
     return p.parse_args(argv)
 
@@ -46,7 +48,7 @@ def configure(args: argparse.Namespace):
 
     path = args.config or st.default_path()
     cfg = st.load(path)
-    for name in ("camera", "detector", "style", "mirror", "overlay", "fps", "width", "height", "model"):
+    for name in ("camera", "detector", "style", "mirror", "overlay", "fps", "width", "height", "model", "vcam_backend"):
         value = getattr(args, name)
         if value is not None:
             setattr(cfg, name, value)

@@ -4,9 +4,11 @@ from __future__ import annotations
 import platform
 from typing import NamedTuple
 
-LINUX_MENU_FIX = ("install GTK and AppIndicator for Python: Debian/Ubuntu `sudo apt install python3-gi gir1.2-gtk-3.0 "
-                  "gir1.2-ayatanaappindicator3-0.1`, then `pip install PyGObject` in EmojiCall's environment "
-                  "(see docs/tray.md)")
+LINUX_MENU_FIX = ("install GTK and AppIndicator from your distribution and make EmojiCall's venv on the system Python "
+                  "so it sees them: Debian/Ubuntu `sudo apt install python3-venv python3-gi gir1.2-gtk-3.0 "
+                  "gir1.2-ayatanaappindicator3-0.1`, then `/usr/bin/python3 -m venv --system-site-packages .venv && "
+                  ".venv/bin/pip install .` (in another venv on Debian 12: `sudo apt install libcairo2-dev "
+                  "libgirepository1.0-dev pkg-config gcc`, then `pip install 'PyGObject<3.51'`; see docs/tray.md)")
 
 
 class TrayBackend(NamedTuple):
