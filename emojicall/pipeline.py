@@ -153,7 +153,9 @@ class Pipeline:
         self._submitted_at = -10**9
         self.tracker.reset()
 
-    def process(self, frame: np.ndarray) -> tuple[np.ndarray, list[Face]]:
+    def process(self, frame: np.ndarray, t: float | None = None) -> tuple[np.ndarray, list[Face]]:
+        """The frame decorated, and its faces. `t` (seconds) times the compositor's fades and filters: a
+        camera's clock, or frame number / fps for a file (the same file then always gives the same output)."""
         frame = as_bgr(frame)
         if self.mirror:
             frame = cv2.flip(frame, 1)
@@ -179,7 +181,7 @@ class Pipeline:
                     self.smoother.update(faces, self.tracker.active_ids)
             t3 = time.perf_counter()
             stage = "compositing"
-            out = self.compositor.draw(frame.copy(), faces)
+            out = self.compositor.draw(frame.copy(), faces, t)
             t4 = time.perf_counter()
         except Exception as exc:  # noqa: BLE001 - any stage fault must not stop the stream
             self.faults(stage, exc)

@@ -79,6 +79,7 @@ class Stream:
         self.pipeline: Pipeline | None = None
         self.preview: Sink | None = None
         self.live = False       # the source is a camera
+        self.source_fps = 30.0  # a file's frame rate: its frames' times are frame number / fps
         self.mirror = False     # applied here only while there is no pipeline (the pipeline mirrors itself)
         self.sink_failed = False
         self.fps = FPSMonitor()
@@ -117,7 +118,8 @@ class Stream:
                 return as_bgr(record.image), []
             if self.pipeline is not None:
                 self.pipeline.async_detect = self.live
-                return self.pipeline.process(record.image)
+                t = time.monotonic() if self.live else self.stats.frames / (self.source_fps or 30.0)
+                return self.pipeline.process(record.image, t)
             out = as_bgr(record.image)  # detector or model still loading (or missing): the plain picture
             return (cv2.flip(out, 1) if self.mirror else out), []
         except Exception as exc:  # noqa: BLE001 - Pipeline isolates its stages; this catches the rest
