@@ -89,7 +89,8 @@ def evaluate(model, data: Path, split: str, *, backend: str = "tflite", limit: i
 def report(r: dict) -> str:
     tta = " + flip TTA" if r.get("tta") else ""
     plus = " with FER+ majority labels" if r.get("label_set") == "ferplus" else ""
-    lines = [f"{r['model']} on {r['split']}{plus} ({r['n']} images, {r['backend']}{tta}): accuracy {r['accuracy']:.4f}, "
+    lines = [f"{r['model']} on {r['split']}{plus} ({r['n']} images, {r['backend']}{tta}): "
+             f"accuracy {r['accuracy']:.4f}, "
              f"macro-F1 {r['macro_f1']:.4f}", f"{'class':<10}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}"]
     for name, c in r["per_class"].items():
         lines.append(f"{name:<10}{c['precision']:>10.3f}{c['recall']:>8.3f}{c['f1']:>8.3f}{c['support']:>9}")

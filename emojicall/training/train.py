@@ -165,7 +165,8 @@ def _check_recipe(r: dict) -> None:
     if r["init"] and not Path(r["init"]).is_file():
         raise UserError(f"--init {r['init']}: no such model file; give a model.keras or checkpoint.keras")
     if not 0 <= r.get("soft_targets", 0.0) <= 1:
-        raise UserError(f"soft targets weight {r['soft_targets']}: use 0 (FER-2013 labels only) up to 1 (FER+ votes only)")
+        raise UserError(f"soft targets weight {r['soft_targets']}: use 0 (FER-2013 labels only) "
+                        "up to 1 (FER+ votes only)")
     if not 0 <= r["val_fraction"] < 0.5:
         raise UserError(f"--val-fraction {r['val_fraction']}: use 0 (train on everything) up to 0.5")
     if r["size"] is not None and not 16 <= r["size"] <= 96:
@@ -193,7 +194,8 @@ def _targets(labels: np.ndarray, soft: float, limit: int | None) -> np.ndarray:
 
     votes = soft_targets("train")[:len(labels)] if limit else soft_targets("train")
     if len(votes) != len(labels):
-        raise UserError(f"FER+ has {len(votes)} training rows, the data {len(labels)}: soft targets need FER-2013's rows")
+        raise UserError(f"FER+ has {len(votes)} training rows, the data {len(labels)}: "
+                        "soft targets need FER-2013's rows")
     has = votes.sum(axis=1, keepdims=True) > 0
     return np.where(has, (1 - soft) * onehot + soft * votes, onehot).astype(np.float32)
 
