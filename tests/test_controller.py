@@ -150,6 +150,7 @@ def running():
 
 def test_overlay_on_covers_the_face_off_sends_the_plain_frame_and_mirror_flips_it(running):
     ctl, rec = running
+    frames_after(rec, 6)  # past the emoji's fade-in (0.1 s)
     # Frame i sent is frame i read while nothing but frames went out (no card yet): pair them up.
     n = len(rec.sent)
     wait_until(lambda: len(rec.sent) >= n + 6, "frames with the overlay")

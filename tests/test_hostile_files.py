@@ -19,6 +19,7 @@ BUILD_MODELS = r"""
 import json, os, sys
 from pathlib import Path
 out, meta, marker = Path(sys.argv[1]), json.loads(Path(sys.argv[2]).read_text()), sys.argv[3]
+S = meta["input_size"]  # the shipped model's: only the fault under test differs
 from emojicall.tfquiet import import_tensorflow
 import_tensorflow()
 import keras
@@ -36,14 +37,14 @@ def save(name, model, tflite=False):
 
 ns = {}  # the marker path is a constant inside the lambda's code, so the saved bytecode carries it
 exec(f"f = lambda x: (open({marker!r}, 'w').write('code from a model file ran'), x)[1]", ns)
-inp = keras.Input((48, 48, 1))
+inp = keras.Input((S, S, 1))
 d = save("lambda", keras.Model(inp, keras.layers.Dense(7, activation="softmax")(
     keras.layers.Flatten()(keras.layers.Lambda(ns["f"])(inp)))))
 os.remove(marker)  # building the model ran the lambda once
-keras.models.load_model(d / "model.keras", safe_mode=False)(np.zeros((1, 48, 48, 1), np.float32))
+keras.models.load_model(d / "model.keras", safe_mode=False)(np.zeros((1, S, S, 1), np.float32))
 assert os.path.exists(marker), "an unsafe load runs the file's code: the test model is the real threat"
 os.remove(marker)
-inp = keras.Input((48, 48, 1))
+inp = keras.Input((S, S, 1))
 save("five_classes", keras.Model(inp, keras.layers.Dense(5, activation="softmax")(keras.layers.Flatten()(inp))),
      tflite=True)
 """
