@@ -102,9 +102,27 @@ def run_app(clips, decoded, model, calibrated: bool, override: dict | None = Non
     finally:
         det.close()
     info = {"detector": det.name, "model": clf.model_dir.name, "tta": clf.tta,
+            "ms_per_face_fixed": one_face_ms(clf, decoded),
             "framing": (clf.framing.__dict__ if clf.framing else "uncalibrated (box square + 10%)"),
             "ms_per_face_median": round(float(np.median(timed.ms)), 3) if timed.ms else None}
     return results, info
+
+
+def one_face_ms(clf, decoded, n: int = 300) -> float:
+    """Median ms of classify() (crop + LiteRT + TTA, one thread) on one real face, repeated: steadier on a
+    shared CPU than the in-run times."""
+    from emojicall.face import Face
+
+    frame = decoded[0][1][0]
+    h, w = frame.shape[:2]
+    face = Face(box=(w // 3, h // 4, h // 2, h // 2), landmarks={"left_eye": (w // 3 + h // 8, h // 4 + h // 6),
+                                                                  "right_eye": (w // 3 + 3 * h // 8, h // 4 + h // 6)})
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        clf.classify(frame, [face])
+        times.append(time.perf_counter() - t)
+    return round(float(np.median(times)) * 1e3, 3)
 
 
 def run_fer(clips, decoded):
@@ -140,8 +158,9 @@ def by_split(results: list[dict]) -> dict:
 
 
 def markdown(res: dict) -> str:
+    env = f"EMOJICALL_MODEL={res['EMOJICALL_MODEL']} " if res.get("EMOJICALL_MODEL") else ""
     lines = ["# Real-video scores: EmojiCall's chain vs the `fer` package", "",
-             f"`{res['command']}` (load average at start {res['load']}). Clips: `{res['labels']}` "
+             f"`{env}{res['command']}` (load average at start {res['load']}). Clips: `{res['labels']}` "
              f"({res['n_clips']} rows; how they were labelled: bench/real_video/README.md). "
              "Same decoded frames for every row. frame_share: mean over clips of the share of face frames whose "
              "largest face shows the clip's emotion; clip_accuracy: clips whose most frequent emoji is right; "
@@ -181,7 +200,8 @@ def main(argv=None) -> int:
     clips, notes = read_labels(args.labels, args.split)
     decoded = [decode(c) for c in clips]
     res = {"command": "python bench/real_faces.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-           "load": [round(x, 2) for x in os.getloadavg()], "labels": str(args.labels.relative_to(ROOT)),
+           "load": [round(x, 2) for x in os.getloadavg()], "EMOJICALL_MODEL": os.environ.get("EMOJICALL_MODEL"),
+           "labels": str(args.labels.relative_to(ROOT)),
            "n_clips": len(clips), "notes": notes, "configs": {}}
     jobs = [(c, None) for c in args.configs] + [("app", m) for m in (args.model or [])]
     for config, model in jobs:
