@@ -96,7 +96,9 @@ def train(arch: str, data: Path, out: Path, *, epochs: int, batch_size: int, lr:
                       metrics=["accuracy"])
         state = {"epoch": 0, "best_val": 0.0, "best_epoch": 0, "wall_time_s": 0.0}
     state["recipe"] = recipe
-    command = "emojicall " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    # `emojicall train ...`, or the script that called train() (its exact call is then in that script).
+    cli = Path(sys.argv[0]).name in ("emojicall", "__main__.py")
+    command = ("emojicall " if cli else "python ") + " ".join(shlex.quote(a) for a in sys.argv[int(cli):])
     n_train = len(tr)
 
     class Checkpoint(keras.callbacks.Callback):
