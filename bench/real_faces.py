@@ -84,14 +84,14 @@ def run_app(clips, decoded, model, calibrated: bool, override: dict | None = Non
     from emojicall.training.video_eval import app_chain
 
     det, clf, comp = app_chain(None, model)
-    if not calibrated:  # the old crop, even once Pipeline picks the detector's calibration itself
+    if not calibrated:  # the old crop: no framing for Pipeline's use_detector() to pick
         clf.framings = {}
     if override:  # app:scale=1.1,align=0 ... : the calibrated framing with some fields replaced
         from dataclasses import replace
 
         from emojicall.crop import Framing
         clf.framings = {det.name: replace(clf.framings.get(det.name, Framing()), **override)}
-    clf.use_detector(det.name)
+    # Pipeline picks the detector's framing itself (use_detector), as in the app.
     timed = TimedClassifier(clf)
     results = []
     try:

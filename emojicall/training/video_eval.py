@@ -151,8 +151,6 @@ def run_app_chain(clips: list[Clip], detector, classifier, compositor) -> list[d
     from ..pipeline import Pipeline
 
     out = []
-    # Pipeline does this itself once wired (issue 15); until then the chain is set up here the same way.
-    classifier.use_detector(detector.name)
     for clip in clips:
         pipe = Pipeline(detector, classifier, compositor, async_detect=False)  # one per clip: fresh tracks
         fps, shown = read_clip(clip, lambda frame: pipe.process(frame)[1])
