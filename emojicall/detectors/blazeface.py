@@ -84,12 +84,12 @@ class BlazeFaceDetector(Detector):
                  num_threads: int = 1, model_dir: str | Path | None = None):
         super().__init__(max_width)
         if model not in MODELS:
-            raise UserError(f"unknown BlazeFace model '{model}': use one of {', '.join(MODELS)}")
+            raise UserError(f"unknown BlazeFace model '{model}'", f"use one of {', '.join(MODELS)}")
         file, self.size, strides, two_per_cell = MODELS[model]
         self.model, self.min_score = model, min_score
         path = Path(model_dir or models_root() / "blazeface") / file
         if not path.is_file():
-            raise UserError(f"BlazeFace model {path} is missing: reinstall EmojiCall (`pip install .`)")
+            raise UserError(f"BlazeFace model {path} is missing", "reinstall EmojiCall (`pip install .`)")
         try:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError:  # no LiteRT wheel (Intel macOS): the same interpreter inside TensorFlow
@@ -99,7 +99,7 @@ class BlazeFaceDetector(Detector):
                 self._it = Interpreter(model_path=str(path), num_threads=num_threads)
                 self._it.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
-            raise UserError(f"cannot load BlazeFace model {path} ({str(exc).splitlines()[0]}): "
+            raise UserError(f"cannot load BlazeFace model {path} ({str(exc).splitlines()[0]})",
                             "reinstall EmojiCall (`pip install .`)") from None
         self._in = self._it.get_input_details()[0]["index"]
         outs = self._it.get_output_details()

@@ -54,7 +54,7 @@ class MTCNNDetector(Detector):
             self._mtcnn = _LiteMTCNN(model_dir or models_root() / "mtcnn")
             return
         if backend != "tensorflow":
-            raise UserError(f"unknown MTCNN backend '{backend}': use tensorflow or litert")
+            raise UserError(f"unknown MTCNN backend '{backend}'", "use tensorflow or litert")
         from ..tfquiet import import_tensorflow
 
         tf = import_tensorflow()  # first, with its C++ start-up lines kept off the user's terminal
@@ -95,7 +95,7 @@ class _LiteMTCNN:
         for net in ("pnet", "rnet", "onet"):
             path = Path(folder) / f"{net}.tflite"
             if not path.is_file():
-                raise UserError(f"MTCNN model {path} is missing: reinstall EmojiCall (`pip install .`)")
+                raise UserError(f"MTCNN model {path} is missing", "reinstall EmojiCall (`pip install .`)")
             self._paths[net] = path
         self._pnets: dict[tuple[int, int], object] = {}  # one per pyramid level size: no re-allocation a frame
         self._rnet, self._onet = self._load("rnet"), self._load("onet")
@@ -109,7 +109,7 @@ class _LiteMTCNN:
                     it.resize_tensor_input(it.get_input_details()[0]["index"], shape)
                 it.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
-            raise UserError(f"cannot load MTCNN model {self._paths[net]} ({str(exc).splitlines()[0]}): "
+            raise UserError(f"cannot load MTCNN model {self._paths[net]} ({str(exc).splitlines()[0]})",
                             "reinstall EmojiCall (`pip install .`)") from None
         return it
 
