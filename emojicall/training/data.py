@@ -20,13 +20,21 @@ _IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp"}
 DEFAULT_DATA = Path("../shared/data/fer2013/fer2013.npz")
 
 
-def default_data_path() -> Path:
-    """The shared FER-2013 archive, looked up from the working directory and from the source checkout."""
+def find_shared(relative: Path) -> Path | None:
+    """A ../shared file, looked up from the working directory and from the source checkout."""
     for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
-        candidate = (base / DEFAULT_DATA).resolve()
+        candidate = (base / relative).resolve()
         if candidate.exists():
             return candidate
-    raise UserError(f"no FER-2013 data found at {DEFAULT_DATA}: pass --data fer2013.npz|fer2013.csv|FOLDER")
+    return None
+
+
+def default_data_path() -> Path:
+    """The shared FER-2013 archive."""
+    found = find_shared(DEFAULT_DATA)
+    if found is None:
+        raise UserError(f"no FER-2013 data found at {DEFAULT_DATA}: pass --data fer2013.npz|fer2013.csv|FOLDER")
+    return found
 
 
 def load_fer(path: str | Path, split: str) -> tuple[np.ndarray, np.ndarray]:

@@ -69,9 +69,7 @@ def evaluate(model, data: Path, split: str, *, backend: str = "tflite", limit: i
     if dropped is not None:
         result["ferplus_dropped"] = dropped
     print(report(result))
-    if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(result, indent=2) + "\n")
+    write_json(result, json_out)
     if figures:
         from .figures import confusion_png, curves_png
 
@@ -84,6 +82,12 @@ def evaluate(model, data: Path, split: str, *, backend: str = "tflite", limit: i
         if logs:
             curves_png(logs, figures / f"{name}_curves.png")
     return result
+
+
+def write_json(result: dict, path: Path | None) -> None:
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result, indent=2) + "\n")
 
 
 def report(r: dict) -> str:

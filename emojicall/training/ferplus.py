@@ -19,11 +19,12 @@ USAGE = {"train": 0, "publictest": 1, "privatetest": 2}
 
 
 def default_ferplus_path() -> Path:
-    for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
-        candidate = (base / DEFAULT_FERPLUS).resolve()
-        if candidate.exists():
-            return candidate
-    raise UserError(f"no FER+ votes found at {DEFAULT_FERPLUS}: pass --ferplus ferplus.npz")
+    from .data import find_shared
+
+    found = find_shared(DEFAULT_FERPLUS)
+    if found is None:
+        raise UserError(f"no FER+ votes found at {DEFAULT_FERPLUS}: put ferplus.npz there (see ../shared/README.md)")
+    return found
 
 
 def load_votes(split: str, path: Path | None = None) -> tuple[np.ndarray, list[str]]:

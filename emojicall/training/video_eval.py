@@ -10,7 +10,6 @@ so tracker and smoother are warm as in a call) and `split` (select rows with `sp
 from __future__ import annotations
 
 import csv
-import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -171,9 +170,9 @@ def evaluate_video(labels_csv: Path, *, detector: str | None = None, model=None,
     result.update(summarize(results))
     result["clips"] = [{k: v for k, v in c.items() if k != "shown"} for c in results]
     print(report(result))
-    if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(result, indent=2) + "\n")
+    from .evaluate import write_json
+
+    write_json(result, json_out)
     if figures:
         from .figures import confusion_png
 
