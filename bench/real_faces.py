@@ -79,11 +79,11 @@ class TimedClassifier:
         return out
 
 
-def run_app(clips, decoded, model, calibrated: bool, override: dict | None = None):
+def run_app(clips, decoded, model, calibrated: bool, override: dict | None = None, detector: str | None = None):
     from emojicall.pipeline import Pipeline
     from emojicall.training.video_eval import app_chain
 
-    det, clf, comp = app_chain(None, model)
+    det, clf, comp = app_chain(detector, model)
     if not calibrated:  # the old crop: no framing for Pipeline's use_detector() to pick
         clf.framings = {}
     if override:  # app:scale=1.1,align=0 ... : the calibrated framing with some fields replaced
@@ -211,8 +211,10 @@ def main(argv=None) -> int:
             base, _, opts = config.partition(":")
             override = dict(o.split("=") for o in opts.split(",") if o)
             model = override.pop("model", model)
+            detector = override.pop("detector", None)
             override = {k: (bool(int(v)) if k == "align" else float(v)) for k, v in override.items()}
-            results, info = run_app(clips, decoded, model, calibrated=base == "app", override=override)
+            results, info = run_app(clips, decoded, model, calibrated=base == "app", override=override,
+                                    detector=detector)
         else:
             raise SystemExit(f"unknown config {config}: use app, app_uncalibrated or fer")
         name = config if model is None or "model=" in config else f"{config} ({Path(model).name})"

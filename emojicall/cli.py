@@ -64,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
                                       "less memory, faster start)")
     r.add_argument("--output", default="virtual", help="virtual | window | none | FILE.mp4 (default virtual)")
     r.add_argument("--max-frames", type=int, help="stop after N frames")
-    r.add_argument("--model", help="model folder or name under models/ (default: fernet)")
+    r.add_argument("--model", help="model folder or name under models/ (default: fernet_rw)")
     r.add_argument("--backend", default="tflite", help="classifier runtime: tflite | keras")
     r.add_argument("--tta", action=argparse.BooleanOptionalAction, default=mf.APP_TTA,
                    help="also classify each face's mirror image and average: +1.6 points on PublicTest for "
@@ -98,7 +98,10 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--label-smoothing", type=float, help="default: 0.1 for fernet, 0 for mlp and cnn")
     t.add_argument("--size", type=int, help="input size in pixels (default: the architecture's, 44 for fernet)")
     t.add_argument("--aug", dest="aug_policy", help="shift (flip + shift, mlp/cnn default) | affine "
-                   "(flip, rotation, zoom, shift, brightness/contrast: fernet default)")
+                   "(flip, rotation, zoom, shift, brightness/contrast: fernet default) | webcam (affine with the "
+                   "framing jitter real detector boxes have, plus blur, noise, JPEG, gamma and low light)")
+    t.add_argument("--soft-targets", type=float, default=0.0,
+                   help="weight of FER+'s 10-annotator vote shares mixed into the labels (0-1; fernet_rw: 0.3, 0.1)")
     t.add_argument("--class-weight", help="none | sqrt | balanced: weight rare classes (disgust) up "
                    "(default: sqrt for fernet, none for mlp and cnn)")
     t.add_argument("--mixup", type=float, help="mixup Beta(a, a) strength, 0 = off (default 0)")
@@ -231,7 +234,7 @@ def _train(args) -> int:
           label_smoothing=args.label_smoothing,
           limit=args.limit, resume=args.resume, keep_checkpoint=args.keep_checkpoint, size=args.size,
           aug_policy=args.aug_policy, class_weight=args.class_weight, mixup=args.mixup, optimizer=args.optimizer,
-          weight_decay=args.weight_decay, quantize=args.quantize, init=args.init)
+          weight_decay=args.weight_decay, quantize=args.quantize, init=args.init, soft_targets=args.soft_targets)
     return 0
 
 

@@ -23,7 +23,7 @@ KERAS = "model.keras"
 CHECKPOINT = "checkpoint.keras"
 STATE = "state.json"
 LOG = "train_log.csv"
-DEFAULT_MODEL = "fernet"
+DEFAULT_MODEL = "fernet_rw"
 # The app averages each face with its mirror: +1.6 points for fernet on PublicTest, and with its int8 file a face
 # and its mirror cost ~0.5 ms on one thread, inside issue 6's 1 ms per face (bench/classifier.md).
 APP_TTA = True

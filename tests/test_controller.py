@@ -177,10 +177,15 @@ def test_switching_the_detector_applies_to_the_following_frames_without_stalling
     ctl, rec = running
     wait_until(lambda: ctl.faces, "a face")
     assert ctl.pipeline.detector.name == "haar" and not any(f.landmarks for f in ctl.faces)
+
+    def slow(name):  # a load as slow as MTCNN's TensorFlow import (seconds): the stream must not wait for it
+        time.sleep(2.0)
+        return create_detector(name)
+    ctl._detector_factory = slow
     before = len(rec.sent)
     ctl.set_detector("mtcnn")
     wait_until(lambda: ctl.detector_name == "mtcnn", "MTCNN to load", timeout=300)
-    assert len(rec.sent) > before + 1  # frames kept going out while TensorFlow and MTCNN loaded
+    assert len(rec.sent) > before + 20  # frames kept going out (30 fps) while MTCNN loaded
     assert ctl.pipeline.detector.name == "mtcnn"
     n = ctl.frames
     wait_until(lambda: ctl.frames >= n + 3 and ctl.faces, "MTCNN faces")
@@ -269,16 +274,18 @@ def test_fit_keeps_the_aspect_ratio_with_black_bars():
 
 
 @pytest.mark.slow
-def test_the_default_detector_falls_back_to_haar_when_mtcnn_cannot_start():
+def test_the_default_detector_falls_back_to_haar_when_it_cannot_start():
+    from emojicall.detectors import DEFAULT
+
     def factory(name):
-        if name == "mtcnn":  # as create_detector says it when TensorFlow or mtcnn is broken
-            raise UserError("detector 'mtcnn' cannot start (simulated broken install): reinstall EmojiCall")
+        if name == DEFAULT:  # as create_detector says it when the default's runtime or model is broken
+            raise UserError(f"detector '{DEFAULT}' cannot start (simulated broken install)", "reinstall EmojiCall")
         return create_detector(name)
 
     rec = Recorder()
     ctl = Controller(Settings(camera=str(shared_path(*CLIP)), width=640, height=360, model=model_name()),
                      source_factory=rec.source, sink_factory=rec.sink, detector_factory=factory)
-    assert ctl.settings.detector == "mtcnn"  # the default
+    assert ctl.settings.detector == DEFAULT
     ctl.start()
     try:
         wait_until(lambda: ctl.detector_name == "haar" and ctl.faces, "Haar in MTCNN's place")

@@ -79,7 +79,9 @@ def test_label_option_writes_the_emotion_name(tmp_path):
         assert r.returncode == 0, r.stderr
         cv2.imwrite(str(out), _frames(tmp_path / "v.avi")[0])
     a, b = cv2.imread(str(plain)), cv2.imread(str(labelled))
-    x, y, w, h = create_detector("haar").detect(cv2.imread(str(src)))[0].box
+    from emojicall.detectors import DEFAULT
+
+    x, y, w, h = create_detector(DEFAULT).detect(cv2.imread(str(src)))[0].box  # the box the run drew above
     above = (slice(max(0, y - 40), y), slice(x, x + w))
     # The label is white text on a black box above the face: many black and white pixels appear there.
     changed = np.abs(a[above].astype(int) - b[above]).sum(axis=2) > 100
@@ -88,28 +90,35 @@ def test_label_option_writes_the_emotion_name(tmp_path):
 
 def test_several_faces_get_several_emojis(tmp_path):
     src = shared_path("media", "face_boxes", "silver_cc_frames", "intel_head-pose-face-detection-female-and-male_f000.png")
-    r = _cli("run", "--source", str(src), "--output", str(tmp_path / "v.avi"))  # the default detector: MTCNN
+    from emojicall.detectors import DEFAULT
+
+    r = _cli("run", "--source", str(src), "--output", str(tmp_path / "v.avi"))  # the default detector
     assert r.returncode == 0, r.stderr
-    assert "1 frames processed, 2 faces found (mtcnn)" in r.stdout
+    assert f"1 frames processed, 2 faces found ({DEFAULT})" in r.stdout
 
 
-def _without_mtcnn(tmp_path) -> dict:
-    """An environment where `import mtcnn` fails, as with a broken TensorFlow install."""
-    fake = tmp_path / "site" / "mtcnn"
-    fake.mkdir(parents=True)
-    (fake / "__init__.py").write_text("raise ImportError('simulated broken install')\n")
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path / "site"),
-                                                                      os.environ.get("PYTHONPATH")]))}
+def _run_with_a_broken(name, tmp_path, *args):
+    """`emojicall run ARGS` in a process where detector `name` fails to import, as with a broken install (a
+    damaged TensorFlow or LiteRT wheel): its module is swapped for one that raises ImportError."""
+    package = tmp_path / "site" / "broken"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "detector.py").write_text("raise ImportError('simulated broken install')\n")
+    site = package.parent
+    code = ("import sys\nfrom emojicall import cli\nfrom emojicall.detectors import register_detector\n"
+            f"register_detector({name!r}, 'broken.detector', 'Detector')\n"
+            f"sys.exit(cli.main(['run', *{list(map(str, args))!r}]))\n")
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(ROOT)])})
 
 
-def test_default_detector_falls_back_to_haar_when_mtcnn_cannot_load(tmp_path):
+def test_the_default_detector_falls_back_to_haar_when_it_cannot_load(tmp_path):
+    from emojicall.detectors import DEFAULT
+
     src = shared_path("media", "videos", "webcam", "pyfeat_single_face_smile.mp4")
-    out = tmp_path / "out.mp4"
-    r = subprocess.run([sys.executable, "-m", "emojicall", "run", "--source", str(src), "--output", str(out),
-                        "--max-frames", "10"], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                       env=_without_mtcnn(tmp_path))
+    r = _run_with_a_broken(DEFAULT, tmp_path, "--camera", src, "--output", tmp_path / "out.mp4", "--max-frames", "10")
     assert r.returncode == 0, r.stderr
-    assert "detector 'mtcnn' cannot start (simulated broken install)" in r.stderr and "using haar" in r.stderr
+    assert f"detector '{DEFAULT}' cannot start (simulated broken install)" in r.stderr and "using haar" in r.stderr
     assert "Traceback" not in r.stderr
     found = re.search(r"10 frames processed, (\d+) faces found \(haar\)", r.stdout)
     assert found and int(found.group(1)) >= 8, r.stdout
@@ -117,9 +126,7 @@ def test_default_detector_falls_back_to_haar_when_mtcnn_cannot_load(tmp_path):
 
 def test_an_explicit_detector_that_cannot_load_is_one_line(tmp_path):
     src = shared_path("media", "videos", "webcam", "pyfeat_single_face_smile.mp4")
-    r = subprocess.run([sys.executable, "-m", "emojicall", "run", "--source", str(src), "--output", "none",
-                        "--detector", "mtcnn"], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                       env=_without_mtcnn(tmp_path))
+    r = _run_with_a_broken("mtcnn", tmp_path, "--camera", src, "--output", "none", "--detector", "mtcnn")
     assert r.returncode != 0 and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "detector 'mtcnn' cannot start" in r.stderr, r.stderr
 

@@ -87,7 +87,7 @@ def test_init_on_all_of_train_starts_from_the_given_weights(smoke_model, fer_npz
     meta = json.loads((out / "meta.json").read_text())
     assert meta["recipe"]["init"].endswith("model.keras") and meta["val_accuracy"] is None
     assert "no validation split, weights of epoch 1" in r.stdout
-    from emojicall.training.evaluate import read_log
+    from emojicall.training.figures import read_log
 
     assert set(read_log(out / "train_log.csv")) == {"epoch", "accuracy", "loss"}  # Keras writes NA for val_*
     # Learning rate 0: the warm-started model is the one it started from, prediction for prediction.

@@ -155,7 +155,10 @@ def test_menu_lists_cameras_and_every_radio_group_has_one_choice(tmp_path):
             [("USB cam (1280x720)", False), (shared_path(*CLIP).name, True)]
         for group in ("Detector", "Style", "Emoji pack", "Camera"):
             assert sum(bool(i.checked) for i in find(app.menu, group).submenu) == 1, group
-        assert "(*) MTCNN" in menu_text(app.menu) and "[x] Overlay" in menu_text(app.menu)  # the defaults
+        from emojicall.detectors import DEFAULT
+        from emojicall.tray.menu import DETECTOR_TEXT
+
+        assert f"(*) {DETECTOR_TEXT[DEFAULT]}" in menu_text(app.menu) and "[x] Overlay" in menu_text(app.menu)  # the defaults
     finally:
         app.quit()
 

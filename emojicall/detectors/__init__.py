@@ -33,14 +33,5 @@ def create_detector(name: str, **options) -> Detector:
                         f"(`pip install .`) or pick another detector ({', '.join(_REGISTRY)})") from None
 
 
-def create_default_detector(warn) -> Detector:
-    """The default detector, or the fallback with one line to `warn` if the default cannot start here."""
-    try:
-        return create_detector(DEFAULT)
-    except Exception as exc:  # noqa: BLE001 - a broken TensorFlow install must not stop the app
-        warn(f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}; using {FALLBACK}")
-        return create_detector(FALLBACK)
-
-
-__all__ = ["DEFAULT", "Detector", "FALLBACK", "NAMES", "create_default_detector", "create_detector",
+__all__ = ["DEFAULT", "Detector", "FALLBACK", "NAMES", "create_detector",
            "register_detector"]

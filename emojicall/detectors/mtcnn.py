@@ -43,7 +43,7 @@ class MTCNNDetector(Detector):
     def __init__(self, threshold: float = 0.9, min_face_size: int = TUNED["min_face_size"],
                  scale_factor: float = TUNED["scale_factor"],
                  thresholds_stages: tuple[float, float, float] = TUNED["thresholds_stages"],
-                 max_width: int = TUNED["max_width"], compile: bool = True, backend: str = "tensorflow",
+                 max_width: int = TUNED["max_width"], compile: bool = True, backend: str = "litert",
                  model_dir: str | None = None):
         super().__init__(max_width)
         self.threshold = threshold

@@ -2,7 +2,6 @@
 through the same classifier code the app runs."""
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -103,10 +102,3 @@ def report(r: dict) -> str:
         lines.append(f"{name:<10}" + "".join(f"{v:>6}" for v in row))
     return "\n".join(lines)
 
-
-def read_log(path: Path) -> dict[str, list[float]]:
-    """Columns of a Keras CSVLogger file; a column that is all NA (no validation split) is left out."""
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    cols = {k: [float("nan") if r[k] in ("NA", "") else float(r[k]) for r in rows] for k in (rows[0] if rows else {})}
-    return {k: v for k, v in cols.items() if not all(x != x for x in v)}

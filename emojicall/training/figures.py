@@ -1,6 +1,7 @@
 """PNG figures for evaluation: confusion matrix and training curves (matplotlib, headless)."""
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
@@ -38,11 +39,17 @@ def confusion_png(result: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def read_log(path: Path) -> dict[str, list[float]]:
+    """Columns of a Keras CSVLogger file; a column that is all NA (no validation split) is left out."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    cols = {k: [float("nan") if r[k] in ("NA", "") else float(r[k]) for r in rows] for k in (rows[0] if rows else {})}
+    return {k: v for k, v in cols.items() if not all(x != x for x in v)}
+
+
 def curves_png(log_csvs: Path | list[Path], path: Path) -> None:
     """Accuracy and loss per epoch; several logs (the stages of one model) are drawn end to end, with a dotted
     line where each later stage starts."""
-    from .evaluate import read_log
-
     plt = _plt()
     logs = [read_log(p) for p in ([log_csvs] if isinstance(log_csvs, Path) else log_csvs)]
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))

@@ -133,17 +133,20 @@ def summarize(clips: list[dict]) -> dict:
 
 
 def app_chain(detector: str | None, model, tta: bool = True):
-    """The app's Pipeline with its defaults (detect every 5th frame, smoothing), detection synchronous."""
+    """The app's parts, built as the app builds them (build.py), for a Pipeline per clip with the app's defaults
+    (detect every 5th frame, smoothing), detection synchronous."""
     import logging
 
-    from ..classifier import EmotionClassifier
+    from .. import build
     from ..compositor import Compositor
-    from ..detectors import create_default_detector, create_detector
-    from ..emojis import bundled_pack
+    from ..detectors import DEFAULT
+    from ..settings import Settings
 
-    classifier = EmotionClassifier(model, tta=tta)
-    det = create_detector(detector) if detector else create_default_detector(logging.getLogger(__name__).warning)
-    return det, classifier, Compositor(bundled_pack())
+    settings = Settings(detector=detector or DEFAULT, model=str(model or ""), tta=tta)
+    classifier = build.load_classifier(settings)
+    det, _ = build.load_detector(settings.detector, fallback=detector is None,
+                                 warn=logging.getLogger(__name__).warning)
+    return det, classifier, Compositor(build.load_pack(settings.pack))
 
 
 def run_app_chain(clips: list[Clip], detector, classifier, compositor) -> list[dict]:
