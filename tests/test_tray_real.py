@@ -143,3 +143,43 @@ def test_without_a_tray_host_it_says_so_once_and_the_preview_window_steers_it(di
             proc.communicate()
     assert proc.returncode == 0 and "Traceback" not in stderr and "Failed to dock" not in stderr, stderr
     assert sum("no system tray on display" in line for line in stderr.splitlines()) == 1, stderr
+
+
+def test_a_tray_that_comes_up_after_the_app_gets_the_icon(display, tmp_path):
+    """Started at login, EmojiCall may be up before the desktop's panel: it streams with the preview meanwhile
+    and moves into the tray once there is one."""
+    script = tmp_path / "session.sh"
+    script.write_text(f"""
+{sys.executable} -m emojicall tray --camera {shared_path(*CLIP)} --detector haar --width 640 --height 360 \\
+    --config {tmp_path / 'settings.json'} > {tmp_path / 'app.log'} 2>&1 &
+echo $! > {tmp_path / 'app.pid'}
+while [ ! -e {tmp_path / 'start-tray'} ]; do sleep 0.2; done
+trayer --edge top --align right --widthtype request --height 32 --SetDockType true >/dev/null 2>&1 &
+wait %1
+echo $? > {tmp_path / 'app.rc'}
+kill %2
+""")
+    env = {**display, "XDG_RUNTIME_DIR": str(tmp_path), "HOME": str(tmp_path)}
+    session = subprocess.Popen(["dbus-run-session", "--", "bash", str(script)], env=env, cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not _windows(env, "EmojiCam preview"):  # no tray yet: the preview window stands in for it
+            assert session.poll() is None, (tmp_path / "app.log").read_text()
+            assert time.monotonic() < deadline, "no preview window without a tray"
+            time.sleep(0.5)
+        (tmp_path / "start-tray").touch()
+        deadline = time.monotonic() + 60
+        while not _windows(env, "^EmojiCam: "):
+            assert session.poll() is None, (tmp_path / "app.log").read_text()
+            assert time.monotonic() < deadline, "the icon did not move into the tray"
+            time.sleep(0.5)
+        os.kill(int((tmp_path / "app.pid").read_text()), signal.SIGTERM)
+        session.wait(timeout=30)
+        log = (tmp_path / "app.log").read_text()
+        assert (tmp_path / "app.rc").read_text().strip() == "0" and "Traceback" not in log, log
+        assert "a system tray is there now" in log
+    finally:
+        if session.poll() is None:
+            session.kill()
+            session.wait()

@@ -9,7 +9,9 @@ import argparse
 import logging
 import signal
 import threading
+import time
 from pathlib import Path
+from typing import Callable
 
 from ..errors import UserError
 
@@ -130,14 +132,15 @@ class TrayApp:
             log.debug("stopping the tray icon: %s", exc)
         return ended
 
-    def run_without_tray(self) -> None:
+    def run_without_tray(self, host_appeared: Callable[[], bool], check_every: float = 2.0) -> bool:
         """No tray host: stream anyway, steered from the preview window's keys; closing the window (q, Esc)
-        quits. Without a window (it could not open) it streams until Ctrl-C or SIGTERM."""
+        quits. Without a window (it could not open) it streams until Ctrl-C or SIGTERM. True when a tray host
+        came up meanwhile (EmojiCall started at login before the desktop's panel): run() shows the icon then."""
         if self._stopped.is_set():
-            return
+            return False
         self.ctl.start()
         self.ctl.set_preview(True)
-        opened = False
+        opened, next_check = False, time.monotonic() + check_every
         try:
             while not self._stopped.wait(0.1):
                 preview = self.ctl.stream.preview
@@ -148,15 +151,25 @@ class TrayApp:
                             self.changed()
                 elif opened:  # the user closed the window
                     break
-        finally:
+                if time.monotonic() >= next_check:
+                    next_check = time.monotonic() + check_every
+                    if host_appeared():
+                        log.warning("a system tray is there now: EmojiCall's icon shows in it")
+                        self.ctl.set_preview(False)
+                        return True
+        except BaseException:
             self.quit()
+            raise
+        self.quit()
+        return False
 
     def run(self) -> None:
         """Blocks until Quit (or a signal). Must be called from the main thread. A tray that cannot start
         (no D-Bus session for GTK, say) is one line and a clean exit, with camera and virtual camera released."""
         if self._stopped.is_set():  # a signal came before the tray loop started: nothing to start
             return
-        self.ctl.start()
+        if not self.ctl.running:
+            self.ctl.start()
 
         def tick():
             while not self._stopped.wait(1.0):
@@ -270,7 +283,8 @@ def _main(argv: list[str] | None, blocked: bool) -> int:
         no_host = no_tray_host()
         if no_host:
             log.warning("%s: %s. Preview keys: %s; or Ctrl-C", no_host, NO_HOST_FIX, KEYS)
-            app.run_without_tray()
+            if app.run_without_tray(lambda: no_tray_host() is None):
+                app.run()
         else:
             app.run()
     return 0
