@@ -53,6 +53,22 @@ def _windows(env, name):
     return out.stdout.split()
 
 
+def _session(script, display, tmp_path):
+    """The script inside one D-Bus session; (its process, the env the test's X calls use)."""
+    env = {**display, "XDG_RUNTIME_DIR": str(tmp_path), "HOME": str(tmp_path)}
+    return subprocess.Popen(["dbus-run-session", "--", "bash", str(script)], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), env
+
+
+def _wait_for_window(env, name, session, tmp_path, what, timeout=120):
+    deadline = time.monotonic() + timeout
+    while not (found := _windows(env, name)):
+        assert session.poll() is None, (tmp_path / "app.log").read_text()
+        assert time.monotonic() < deadline, what
+        time.sleep(0.5)
+    return found
+
+
 def test_left_click_opens_the_preview_and_sigterm_quits_cleanly(display, tmp_path):
     script = tmp_path / "session.sh"
     # Inside one D-Bus session: the tray host, then the app; the test talks to the app through its pid file.
@@ -66,15 +82,9 @@ wait $!
 echo $? > {tmp_path / 'app.rc'}
 kill %1
 """)
-    env = {**display, "XDG_RUNTIME_DIR": str(tmp_path), "HOME": str(tmp_path)}
-    session = subprocess.Popen(["dbus-run-session", "--", "bash", str(script)], env=env, cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 120
-        while not _windows(env, "^EmojiCam: "):  # the docked icon's window carries the tray title
-            assert session.poll() is None, (tmp_path / "app.log").read_text()
-            assert time.monotonic() < deadline, "the tray icon did not show"
-            time.sleep(0.5)
+    session, env = _session(script, display, tmp_path)
+    try:  # the docked icon's window carries the tray title
+        _wait_for_window(env, "^EmojiCam: ", session, tmp_path, "the tray icon did not show")
         time.sleep(1)
         subprocess.run(["xdotool", "mousemove", str(W - 16), "16", "click", "1"], env=env, check=True)
         deadline = time.monotonic() + 60
@@ -159,21 +169,11 @@ wait %1
 echo $? > {tmp_path / 'app.rc'}
 kill %2
 """)
-    env = {**display, "XDG_RUNTIME_DIR": str(tmp_path), "HOME": str(tmp_path)}
-    session = subprocess.Popen(["dbus-run-session", "--", "bash", str(script)], env=env, cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 120
-        while not _windows(env, "EmojiCam preview"):  # no tray yet: the preview window stands in for it
-            assert session.poll() is None, (tmp_path / "app.log").read_text()
-            assert time.monotonic() < deadline, "no preview window without a tray"
-            time.sleep(0.5)
+    session, env = _session(script, display, tmp_path)
+    try:  # no tray yet: the preview window stands in for it
+        _wait_for_window(env, "EmojiCam preview", session, tmp_path, "no preview window without a tray")
         (tmp_path / "start-tray").touch()
-        deadline = time.monotonic() + 60
-        while not _windows(env, "^EmojiCam: "):
-            assert session.poll() is None, (tmp_path / "app.log").read_text()
-            assert time.monotonic() < deadline, "the icon did not move into the tray"
-            time.sleep(0.5)
+        _wait_for_window(env, "^EmojiCam: ", session, tmp_path, "the icon did not move into the tray", 60)
         os.kill(int((tmp_path / "app.pid").read_text()), signal.SIGTERM)
         session.wait(timeout=30)
         log = (tmp_path / "app.log").read_text()
