@@ -199,7 +199,7 @@ def _stream(args, stop) -> int:
                                                detector_fallback=args.detector is None, backend=args.backend)
         source = build.keep_alive(source, args.camera, args.width, args.height)
         stream.sink = open_sink(args.output, source.size, source.fps, settings.vcam_backend)
-        stream.live, stream.source_fps = source.live, source.fps
+        stream.follow(source)
         stream.pace_fps = source.fps if args.output == "virtual" and not source.live else None
         if args.events is not None:
             import time

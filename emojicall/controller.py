@@ -309,9 +309,7 @@ class Controller:
             self._open_source()
 
     def _sync_pipeline(self) -> None:
-        self.stream.live = bool(self.source is not None and self.source.live)
-        if self.source is not None:
-            self.stream.source_fps = self.source.fps
+        self.stream.follow(self.source)
         self.stream.mirror = self.settings.mirror
         if self.stream.pipeline is not None:
             self.stream.pipeline.overlay, self.stream.pipeline.mirror = self.settings.overlay, self.settings.mirror

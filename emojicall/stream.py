@@ -88,6 +88,12 @@ class Stream:
         self.faults = RateLimitedLog()
         self._last_size = size or (640, 360)
 
+    def follow(self, source) -> None:
+        """Take what the loop needs to know from the source now read: a camera or a file, and a file's rate."""
+        self.live = bool(source is not None and source.live)
+        if source is not None:
+            self.source_fps = source.fps
+
     # --- one frame --------------------------------------------------------------------------------------
     def step(self, record: Frame) -> bool:
         """Make and send one frame; False when the stream should end (the user closed the window it goes to,
