@@ -102,6 +102,12 @@ def _parser() -> argparse.ArgumentParser:
                    "framing jitter real detector boxes have, plus blur, noise, JPEG, gamma and low light)")
     t.add_argument("--soft-targets", type=float, default=0.0,
                    help="weight of FER+'s 10-annotator vote shares mixed into the labels (0-1; fernet_rw: 0.3, 0.1)")
+    t.add_argument("--degrade-p", type=float, default=None,
+                   help="with --aug webcam: share of faces each degradation hits (default 0.35)")
+    t.add_argument("--teacher", action="append", default=[], metavar="MODEL",
+                   help="distil from this model (repeat for an ensemble); their clean-image answers become targets")
+    t.add_argument("--distill", type=float, default=0.0,
+                   help="weight of the teachers' probabilities in the targets (0-1)")
     t.add_argument("--class-weight", help="none | sqrt | balanced: weight rare classes (disgust) up "
                    "(default: sqrt for fernet, none for mlp and cnn)")
     t.add_argument("--mixup", type=float, help="mixup Beta(a, a) strength, 0 = off (default 0)")
@@ -234,7 +240,8 @@ def _train(args) -> int:
           label_smoothing=args.label_smoothing,
           limit=args.limit, resume=args.resume, keep_checkpoint=args.keep_checkpoint, size=args.size,
           aug_policy=args.aug_policy, class_weight=args.class_weight, mixup=args.mixup, optimizer=args.optimizer,
-          weight_decay=args.weight_decay, quantize=args.quantize, init=args.init, soft_targets=args.soft_targets)
+          weight_decay=args.weight_decay, quantize=args.quantize, init=args.init, soft_targets=args.soft_targets,
+          teachers=tuple(args.teacher), distill=args.distill, degrade_p=args.degrade_p)
     return 0
 
 

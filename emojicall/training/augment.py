@@ -32,7 +32,7 @@ NOISE_SD = (2.0, 10.0)       # gray levels
 JPEG_QUALITY = (25, 85)
 GAMMA = (0.6, 1.6)
 DARK = (0.25, 0.8)           # brightness multiplier for low light (noise added after, as in a dark room)
-P_DEGRADE = 0.35             # probability of each degradation
+P_DEGRADE = 0.35             # probability of each degradation (the recipe's degrade_p overrides it)
 
 
 def class_weights(labels: np.ndarray, mode: str, n_classes: int) -> np.ndarray:
@@ -50,7 +50,8 @@ def class_weights(labels: np.ndarray, mode: str, n_classes: int) -> np.ndarray:
     return (w / (w[labels].mean() if len(labels) else 1)).astype(np.float32)
 
 
-def augment_batch(x, y, w, step, *, seed: int, policy: str, size: int, mixup: float = 0.0):
+def augment_batch(x, y, w, step, *, seed: int, policy: str, size: int, mixup: float = 0.0,
+                  degrade_p: float = P_DEGRADE):
     """x: (B, 48, 48, 1) float32 0..255 -> (B, size, size, 1); y one-hot, w sample weights, step the batch number."""
     import tensorflow as tf
 
@@ -63,7 +64,7 @@ def augment_batch(x, y, w, step, *, seed: int, policy: str, size: int, mixup: fl
     elif policy == "webcam":
         x = _affine(x, seeds[0], size, webcam=True)
         x = _photometric(x, seeds[1])
-        x = _degrade(x, seeds[3])
+        x = _degrade(x, seeds[3], degrade_p)
     else:
         raise ValueError(f"augmentation policy '{policy}': use one of {', '.join(POLICIES)}")
     if mixup > 0:
@@ -129,14 +130,14 @@ def _photometric(x, seed):
     return tf.clip_by_value((x - mean) * contrast + mean + brightness, 0.0, 255.0)
 
 
-def _degrade(x, seed):
+def _degrade(x, seed, p: float = P_DEGRADE):
     """Blur, low light, gamma, noise and JPEG, each applied to a random share of the images."""
     import tensorflow as tf
 
     n = tf.shape(x)[0]
     s = tf.unstack(tf.random.experimental.stateless_split(seed, 6))
     u = tf.random.stateless_uniform([n, 1, 1, 6], s[0])
-    on = lambda k: u[..., k:k + 1] < P_DEGRADE  # noqa: E731
+    on = lambda k: u[..., k:k + 1] < p  # noqa: E731
     # Blur: a 5x5 gaussian per image, sigma drawn per image (depthwise over the batch as channels).
     sigma = BLUR_SIGMA[0] + tf.random.stateless_uniform([n], s[1]) * (BLUR_SIGMA[1] - BLUR_SIGMA[0])
     r = tf.range(-2.0, 3.0)
@@ -156,7 +157,7 @@ def _degrade(x, seed):
     noisy = x + tf.random.stateless_normal(tf.shape(x), s[3]) * sd
     x = tf.clip_by_value(tf.where(on(5) | on(2), noisy, x), 0.0, 255.0)
     q = tf.random.stateless_uniform([n], s[4], JPEG_QUALITY[0], JPEG_QUALITY[1] + 1, tf.int32)
-    pj = tf.random.stateless_uniform([n], s[5]) < P_DEGRADE
+    pj = tf.random.stateless_uniform([n], s[5]) < p
 
     def jpeg(args):
         img, quality, apply = args

@@ -17,7 +17,7 @@ import numpy as np
 from .. import model_files as mf
 from ..errors import UserError
 from ..labels import LABELS
-from .augment import CLASS_WEIGHTS, POLICIES, augment_batch, class_weights
+from .augment import CLASS_WEIGHTS, P_DEGRADE, POLICIES, augment_batch, class_weights
 from .data import load_fer, stratified_split
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
@@ -35,7 +35,8 @@ def train(arch: str, data: Path, out: Path, *, epochs: int, batch_size: int, lr:
           keep_checkpoint: bool = True, size: int | None = None, aug_policy: str | None = None,
           class_weight: str | None = None, mixup: float | None = None, optimizer: str | None = None,
           weight_decay: float | None = None, quantize: str = "none", init: Path | None = None,
-          soft_targets: float = 0.0) -> dict:
+          soft_targets: float = 0.0, teachers: tuple[str, ...] = (), distill: float = 0.0,
+          degrade_p: float | None = None) -> dict:
     from ..tfquiet import import_tensorflow
 
     import_tensorflow()
@@ -52,7 +53,9 @@ def train(arch: str, data: Path, out: Path, *, epochs: int, batch_size: int, lr:
     recipe.update(batch_size=batch_size, lr=lr, schedule="cosine+warmup", size=size,
                   augment=(arch != "mlp") if augment is None else augment,
                   val_fraction=val_fraction, patience=patience, quantize=quantize, seed=seed,
-                  init=str(init) if init else None, soft_targets=soft_targets)
+                  init=str(init) if init else None, soft_targets=soft_targets,
+                  teachers=[str(t) for t in teachers], distill=distill,
+                  degrade_p=P_DEGRADE if degrade_p is None else degrade_p)
     if quantize not in QUANTIZE:
         raise UserError(f"unknown quantization '{quantize}': use one of {', '.join(QUANTIZE)}")
     _check_recipe(recipe)
@@ -80,7 +83,10 @@ def train(arch: str, data: Path, out: Path, *, epochs: int, batch_size: int, lr:
     tr, va = stratified_split(labels, recipe["val_fraction"], seed)
     steps_per_epoch = int(np.ceil(len(tr) / recipe["batch_size"]))
     weights = class_weights(labels[tr], recipe["class_weight"], len(LABELS))
-    targets = _targets(labels, recipe.get("soft_targets", 0.0), limit)[tr]
+    targets = _targets(labels, recipe.get("soft_targets", 0.0), limit)
+    if recipe.get("distill", 0.0) > 0:
+        targets = (1 - recipe["distill"]) * targets + recipe["distill"] * _teacher_targets(recipe["teachers"], images)
+    targets = targets[tr]
     train_ds = _train_stream(images[tr], targets, labels[tr], weights, recipe, seed, steps_per_epoch,
                              start_epoch=state["epoch"] if resuming else 0)
     # --val-fraction 0: the final fit on all of train once a recipe is settled; every epoch counts as the best,
@@ -169,6 +175,10 @@ def _check_recipe(r: dict) -> None:
     if not 0 <= r.get("soft_targets", 0.0) <= 1:
         raise UserError(f"soft targets weight {r['soft_targets']}: use 0 (FER-2013 labels only) "
                         "up to 1 (FER+ votes only)")
+    if not 0 <= r.get("distill", 0.0) <= 1 or (r.get("distill", 0.0) > 0) != bool(r.get("teachers")):
+        raise UserError("--distill needs --teacher MODEL (one or more) and a weight in (0, 1]")
+    if not 0 <= r.get("degrade_p", 0.0) <= 1:
+        raise UserError(f"--degrade-p {r['degrade_p']}: use a share of the faces between 0 and 1")
     if not 0 <= r["val_fraction"] < 0.5:
         raise UserError(f"--val-fraction {r['val_fraction']}: use 0 (train on everything) up to 0.5")
     if r["size"] is not None and not 16 <= r["size"] <= 96:
@@ -202,6 +212,24 @@ def _targets(labels: np.ndarray, soft: float, limit: int | None) -> np.ndarray:
     return np.where(has, (1 - soft) * onehot + soft * votes, onehot).astype(np.float32)
 
 
+def _teacher_targets(teachers: list[str], images: np.ndarray) -> np.ndarray:
+    """(N, 7) mean probabilities of the teacher models (shipped .tflite, flip TTA) on the clean 48x48 images:
+    the student then learns to give the clean picture's answer to its blurred, noisy, re-framed copy."""
+    import cv2
+
+    from ..classifier import EmotionClassifier
+
+    total = np.zeros((len(images), len(LABELS)), np.float32)
+    for name in teachers:
+        clf = EmotionClassifier(name, tta=True)
+        for start in range(0, len(images), 512):
+            chunk = images[start:start + 512]
+            if chunk.shape[1] != clf.size:
+                chunk = np.stack([cv2.resize(im, (clf.size, clf.size)) for im in chunk])
+            total[start:start + 512] += clf.predict_crops(chunk[..., None].astype(np.float32))
+    return total / len(teachers)
+
+
 def _train_stream(images: np.ndarray, targets: np.ndarray, labels: np.ndarray, weights: np.ndarray, recipe: dict,
                   seed: int, steps_per_epoch: int, start_epoch: int):
     """Endless batches (x, one-hot y, sample weight); epoch e is a permutation seeded by (seed, e), and batch
@@ -223,7 +251,7 @@ def _train_stream(images: np.ndarray, targets: np.ndarray, labels: np.ndarray, w
         y, w = tf.gather(t_all, idx), tf.gather(w_all, y_idx)
         if recipe["augment"]:
             return augment_batch(x, y, w, step, seed=seed, policy=recipe["aug_policy"], size=size,
-                                 mixup=recipe["mixup"])
+                                 mixup=recipe["mixup"], degrade_p=recipe.get("degrade_p", P_DEGRADE))
         if x.shape[1] != size:
             x = tf.image.resize(x, [size, size])
         return x, y, w
