@@ -130,7 +130,7 @@ def _photometric(x, seed):
     return tf.clip_by_value((x - mean) * contrast + mean + brightness, 0.0, 255.0)
 
 
-def _degrade(x, seed, p: float = P_DEGRADE):
+def _degrade(x, seed, p: float):
     """Blur, low light, gamma, noise and JPEG, each applied to a random share of the images."""
     import tensorflow as tf
 

@@ -33,17 +33,22 @@ def scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
             "labels": list(LABELS)}
 
 
-def predict(classifier: EmotionClassifier, images: np.ndarray, batch: int = 256) -> np.ndarray:
-    """Class indices for 48x48 FER images, resized to the model's input when it differs."""
+def probabilities(classifier: EmotionClassifier, images: np.ndarray, batch: int = 256) -> np.ndarray:
+    """(N, 7) probabilities for 48x48 FER images, resized to the model's input when it differs."""
     import cv2
 
-    preds = []
+    probs = []
     for start in range(0, len(images), batch):
         chunk = images[start:start + batch]
         if chunk.shape[1] != classifier.size:
             chunk = np.stack([cv2.resize(im, (classifier.size, classifier.size)) for im in chunk])
-        preds.append(np.argmax(classifier.predict_crops(chunk[..., None].astype(np.float32)), axis=1))
-    return np.concatenate(preds)
+        probs.append(classifier.predict_crops(chunk[..., None].astype(np.float32)))
+    return np.concatenate(probs)
+
+
+def predict(classifier: EmotionClassifier, images: np.ndarray, batch: int = 256) -> np.ndarray:
+    """Class indices for 48x48 FER images."""
+    return np.argmax(probabilities(classifier, images, batch), axis=1)
 
 
 def evaluate(model, data: Path, split: str, *, backend: str = "tflite", limit: int | None = None,

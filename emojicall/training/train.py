@@ -84,7 +84,7 @@ def train(arch: str, data: Path, out: Path, *, epochs: int, batch_size: int, lr:
     steps_per_epoch = int(np.ceil(len(tr) / recipe["batch_size"]))
     weights = class_weights(labels[tr], recipe["class_weight"], len(LABELS))
     targets = _targets(labels, recipe.get("soft_targets", 0.0), limit)
-    if recipe.get("distill", 0.0) > 0:
+    if recipe["distill"] > 0:
         targets = (1 - recipe["distill"]) * targets + recipe["distill"] * _teacher_targets(recipe["teachers"], images)
     targets = targets[tr]
     train_ds = _train_stream(images[tr], targets, labels[tr], weights, recipe, seed, steps_per_epoch,
@@ -215,19 +215,10 @@ def _targets(labels: np.ndarray, soft: float, limit: int | None) -> np.ndarray:
 def _teacher_targets(teachers: list[str], images: np.ndarray) -> np.ndarray:
     """(N, 7) mean probabilities of the teacher models (shipped .tflite, flip TTA) on the clean 48x48 images:
     the student then learns to give the clean picture's answer to its blurred, noisy, re-framed copy."""
-    import cv2
-
     from ..classifier import EmotionClassifier
+    from .evaluate import probabilities
 
-    total = np.zeros((len(images), len(LABELS)), np.float32)
-    for name in teachers:
-        clf = EmotionClassifier(name, tta=True)
-        for start in range(0, len(images), 512):
-            chunk = images[start:start + 512]
-            if chunk.shape[1] != clf.size:
-                chunk = np.stack([cv2.resize(im, (clf.size, clf.size)) for im in chunk])
-            total[start:start + 512] += clf.predict_crops(chunk[..., None].astype(np.float32))
-    return total / len(teachers)
+    return sum(probabilities(EmotionClassifier(name, tta=True), images) for name in teachers) / len(teachers)
 
 
 def _train_stream(images: np.ndarray, targets: np.ndarray, labels: np.ndarray, weights: np.ndarray, recipe: dict,
@@ -251,7 +242,7 @@ def _train_stream(images: np.ndarray, targets: np.ndarray, labels: np.ndarray, w
         y, w = tf.gather(t_all, idx), tf.gather(w_all, y_idx)
         if recipe["augment"]:
             return augment_batch(x, y, w, step, seed=seed, policy=recipe["aug_policy"], size=size,
-                                 mixup=recipe["mixup"], degrade_p=recipe.get("degrade_p", P_DEGRADE))
+                                 mixup=recipe["mixup"], degrade_p=recipe["degrade_p"])
         if x.shape[1] != size:
             x = tf.image.resize(x, [size, size])
         return x, y, w
