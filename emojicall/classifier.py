@@ -88,7 +88,9 @@ class EmotionClassifier:
         self.model_dir = mf.resolve_model_dir(model)
         self.meta = mf.read_meta(self.model_dir)
         self.size = int(self.meta["input_size"])
-        self.tta = tta
+        # A model whose members already split the crop and its mirror between them (meta "sees_mirror") gets
+        # nothing from flip TTA but twice the work.
+        self.tta = tta and not self.meta.get("sees_mirror", False)
         file = self.model_dir / (mf.TFLITE if backend == "tflite" else mf.KERAS)
         if not file.is_file():
             raise UserError(f"model folder {self.model_dir} has no {file.name}: re-export it with `emojicall train`")

@@ -185,3 +185,34 @@ def test_degrade_p_sets_the_share_of_degraded_faces(fer_npz):
     changed = {p: (np.abs(run(p) - clean).reshape(256, -1).max(axis=1) > 0).mean() for p in (0.0, 0.12, 1.0)}
     # Five independent degradations each on 12%: 1 - 0.88^5 = 47% of the faces touched by at least one.
     assert changed[0.0] == 0 and changed[1.0] == 1 and 0.3 < changed[0.12] < 0.65
+
+
+def test_ensemble_is_one_model_with_the_first_on_the_crop_and_the_second_on_the_mirror(fer_npz, tmp_path):
+    import numpy as np
+
+    from emojicall.training.data import load_fer
+    from emojicall.training.evaluate import probabilities
+
+    out = tmp_path / "pair"
+    r = subprocess.run([sys.executable, "-m", "emojicall.training.ensemble", "--models", "models/fernet",
+                        "models/fernet_rw", "--weight", "0.7", "--out", str(out)], cwd=ROOT, capture_output=True,
+                       text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["sees_mirror"] and meta["ensemble"]["weight_on_crop"] == 0.7
+    assert (out / "crop.json").read_bytes() == (ROOT / "models/fernet/crop.json").read_bytes()
+    images = load_fer(fer_npz, "publictest")[0][:128]
+    expected = (0.7 * probabilities(EmotionClassifier(ROOT / "models/fernet"), images)
+                + 0.3 * probabilities(EmotionClassifier(ROOT / "models/fernet_rw"), images[:, :, ::-1].copy()))
+    for backend in ("tflite", "keras"):
+        got = probabilities(EmotionClassifier(out, backend=backend, tta=True), images)
+        np.testing.assert_allclose(got, expected, atol=0.02 if backend == "keras" else 2e-3)  # keras: float32
+
+
+def test_ensemble_of_models_with_different_inputs_is_one_clear_line(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "emojicall.training.ensemble", "--models", "models/fernet",
+                        "models/cnn", "--out", str(tmp_path / "x")], cwd=ROOT, capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines()[-1].startswith("error: the two models differ in input size")
+    assert not (tmp_path / "x").exists()

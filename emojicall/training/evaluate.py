@@ -69,7 +69,8 @@ def evaluate(model, data: Path, split: str, *, backend: str = "tflite", limit: i
     if limit:
         images, labels = images[:limit], labels[:limit]
     result = scores(labels, predict(classifier, images))
-    result.update(model=str(classifier.model_dir), split=split, backend=backend, tta=tta, label_set=label_set)
+    result.update(model=str(classifier.model_dir), split=split, backend=backend, tta=classifier.tta,
+                  sees_mirror=bool(classifier.meta.get("sees_mirror")), label_set=label_set)
     if dropped is not None:
         result["ferplus_dropped"] = dropped
     print(report(result))
@@ -95,7 +96,7 @@ def write_json(result: dict, path: Path | None) -> None:
 
 
 def report(r: dict) -> str:
-    tta = " + flip TTA" if r.get("tta") else ""
+    tta = " + flip TTA" if r.get("tta") else " (one member on the mirror)" if r.get("sees_mirror") else ""
     plus = " with FER+ majority labels" if r.get("label_set") == "ferplus" else ""
     lines = [f"{r['model']} on {r['split']}{plus} ({r['n']} images, {r['backend']}{tta}): "
              f"accuracy {r['accuracy']:.4f}, "
