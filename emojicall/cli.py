@@ -64,11 +64,12 @@ def _parser() -> argparse.ArgumentParser:
                                       "less memory, faster start)")
     r.add_argument("--output", default="virtual", help="virtual | window | none | FILE.mp4 (default virtual)")
     r.add_argument("--max-frames", type=int, help="stop after N frames")
-    r.add_argument("--model", help="model folder or name under models/ (default: fernet_rw)")
+    r.add_argument("--model", help="model folder or name under models/ (default: fernet_duo)")
     r.add_argument("--backend", default="tflite", help="classifier runtime: tflite | keras")
     r.add_argument("--tta", action=argparse.BooleanOptionalAction, default=mf.APP_TTA,
                    help="also classify each face's mirror image and average: +1.6 points on PublicTest for "
-                        "2x classifier work (~0.5 ms a face); on by default")
+                        "2x classifier work (~0.5 ms a face); on by default (fernet_duo holds the mirror view "
+                        "itself: no effect there)")
     r.add_argument("--emoji-dir", type=Path, help="folder with angry.png ... neutral.png (RGBA) to use instead")
     r.add_argument("--style", default="emoji", help="emoji (over the face) | badge (beside it) | label (text)")
     r.add_argument("--show-label", action="store_true", help="also write the emotion's name above each face")

@@ -23,9 +23,10 @@ KERAS = "model.keras"
 CHECKPOINT = "checkpoint.keras"
 STATE = "state.json"
 LOG = "train_log.csv"
-DEFAULT_MODEL = "fernet_rw"
+DEFAULT_MODEL = "fernet_duo"
 # The app averages each face with its mirror: +1.6 points for fernet on PublicTest, and with its int8 file a face
-# and its mirror cost ~0.5 ms on one thread, inside issue 6's 1 ms per face (bench/classifier.md).
+# and its mirror cost ~0.5 ms on one thread, inside issue 6's 1 ms per face (bench/classifier.md). The default,
+# fernet_duo, holds the mirror view itself (meta "sees_mirror"), so for it this costs nothing more.
 APP_TTA = True
 
 
