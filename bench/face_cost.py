@@ -48,8 +48,9 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     frame = first_frame()
     h, w = frame.shape[:2]
+    eye_y = h // 4 + h // 6
     face = Face(box=(w // 3, h // 4, h // 2, h // 2),
-                landmarks={"left_eye": (w // 3 + h // 8, h // 4 + h // 6), "right_eye": (w // 3 + 3 * h // 8, h // 4 + h // 6)})
+                landmarks={"left_eye": (w // 3 + h // 8, eye_y), "right_eye": (w // 3 + 3 * h // 8, eye_y)})
     models = {m: EmotionClassifier(m, tta=mf.APP_TTA) for m in args.models}
     for clf in models.values():
         clf.use_detector("mtcnn")
@@ -80,7 +81,8 @@ def main(argv=None) -> int:
     lines = ["# One face through the classifier stage, models interleaved", "",
              f"`{result['command']}` ({result['date']}, load average {load} before, {result['load_after']} after). "
              f"Medians of {args.blocks} x {args.calls} calls each; ratios against {base} in the same run.", "",
-             "| model | TTA | mirror inside | crop + model, ms | model alone, ms | ratio to first |", "|---|---|---|---|---|---|"]
+             "| model | TTA | mirror inside | crop + model, ms | model alone, ms | ratio to first |",
+             "|---|---|---|---|---|---|"]
     lines += [f"| {r['model']} | {r['tta']} | {r['sees_mirror']} | {r['face_ms']:.3f} | {r['model_ms']:.3f} | "
               f"{r['face_ratio_to_first']:.3f} |" for r in rows]
     args.out.with_suffix(".md").write_text("\n".join(lines) + "\n")

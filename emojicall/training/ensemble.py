@@ -48,7 +48,8 @@ def ensemble(models: list[Path], out: Path, weight: float = 0.5, quantize: str =
     model.save(out / mf.KERAS)
     export_tflite(model, out / mf.TFLITE, quantize)
     meta = dict(metas[0])
-    meta.update(name=out.name, arch=f"{metas[0]['arch']} + {metas[1]['arch']} on the mirror", params=int(model.count_params()), sees_mirror=True,
+    meta.update(name=out.name, arch=f"{metas[0]['arch']} + {metas[1]['arch']} on the mirror",
+                params=int(model.count_params()), sees_mirror=True,
                 command="python -m emojicall.training.ensemble " + " ".join(sys.argv[1:]),
                 ensemble={"on_crop": str(models[0]), "on_mirror": str(models[1]), "weight_on_crop": weight},
                 quantization={"none": "float32"}.get(quantize, quantize))
