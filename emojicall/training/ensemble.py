@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -27,7 +26,7 @@ def ensemble(models: list[Path], out: Path, weight: float = 0.5, quantize: str =
     import_tensorflow()
     import keras
 
-    from .export import export_tflite
+    from .export import save_derived
 
     if len(models) != 2:
         raise UserError("--models: exactly two model folders (the first sees the crop, the second its mirror)")
@@ -44,23 +43,12 @@ def ensemble(models: list[Path], out: Path, weight: float = 0.5, quantize: str =
     y = keras.layers.Add()([keras.layers.Rescaling(weight)(crop_net(x)),
                             keras.layers.Rescaling(1 - weight)(mirror_net(mirrored))])
     model = keras.Model(x, y, name=out.name)
-    out.mkdir(parents=True, exist_ok=True)
-    model.save(out / mf.KERAS)
-    export_tflite(model, out / mf.TFLITE, quantize)
-    meta = dict(metas[0])
-    meta.update(name=out.name, arch=f"{metas[0]['arch']} + {metas[1]['arch']} on the mirror",
-                params=int(model.count_params()), sees_mirror=True,
-                command="python -m emojicall.training.ensemble " + " ".join(sys.argv[1:]),
-                ensemble={"on_crop": str(models[0]), "on_mirror": str(models[1]), "weight_on_crop": weight},
-                quantization={"none": "float32"}.get(quantize, quantize))
-    for key in ("stages", "epochs_run", "best_epoch", "val_accuracy", "wall_time_s", "train_images_per_s",
-                "recipe", "seed"):
-        meta.pop(key, None)  # they describe the first member's training; its own folder keeps them
-    mf.write_meta(out, meta)
-    crop = Path(models[0]) / "crop.json"
-    if crop.is_file():
-        shutil.copy(crop, out / "crop.json")
-    return meta
+    # recipe and seed describe the first member's training; its own folder keeps them
+    return save_derived(model, out, Path(models[0]), quantize, drop=("recipe", "seed"),
+                        arch=f"{metas[0]['arch']} + {metas[1]['arch']} on the mirror",
+                        params=int(model.count_params()), sees_mirror=True,
+                        command="python -m emojicall.training.ensemble " + " ".join(sys.argv[1:]),
+                        ensemble={"on_crop": str(models[0]), "on_mirror": str(models[1]), "weight_on_crop": weight})
 
 
 def main(argv=None) -> int:

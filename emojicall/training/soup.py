@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -25,7 +24,7 @@ def soup(models: list[Path], weights: list[float], out: Path, quantize: str = "d
     import_tensorflow()
     import keras
 
-    from .export import export_tflite
+    from .export import save_derived
 
     if len(models) != len(weights) or abs(sum(weights) - 1) > 1e-6:
         raise UserError("--weights: one per model, summing to 1")
@@ -36,20 +35,9 @@ def soup(models: list[Path], weights: list[float], out: Path, quantize: str = "d
     avg = [sum(a * m.get_weights()[i] for a, m in zip(weights, loaded)) for i in range(len(shapes[0]))]
     model = loaded[0]
     model.set_weights(avg)
-    out.mkdir(parents=True, exist_ok=True)
-    model.save(out / mf.KERAS)
-    export_tflite(model, out / mf.TFLITE, quantize)
-    meta = mf.read_meta(Path(models[0]))
-    meta.update(name=out.name, command="python -m emojicall.training.soup " + " ".join(sys.argv[1:]),
-                soup={"models": [str(m) for m in models], "weights": weights},
-                quantization={"none": "float32"}.get(quantize, quantize))
-    for key in ("stages", "epochs_run", "best_epoch", "val_accuracy", "wall_time_s", "train_images_per_s"):
-        meta.pop(key, None)
-    mf.write_meta(out, meta)
-    crop = Path(models[0]) / "crop.json"
-    if crop.is_file():
-        shutil.copy(crop, out / "crop.json")
-    return meta
+    return save_derived(model, out, Path(models[0]), quantize,
+                        command="python -m emojicall.training.soup " + " ".join(sys.argv[1:]),
+                        soup={"models": [str(m) for m in models], "weights": weights})
 
 
 def main(argv=None) -> int:
