@@ -77,6 +77,7 @@ class Controller:
         self._det_gen = 0
         self._retry_at = 0.0
         self._thread: threading.Thread | None = None
+        self._loaders: list[threading.Thread] = []
         self.stream = Stream(NullSink(), size=self.size, pace_fps=settings.fps,
                              on_problem=lambda area, what, fix: self._problem(area, Problem(what, fix)))
         self.stream.mirror = settings.mirror
@@ -146,8 +147,13 @@ class Controller:
     def stop(self, timeout: float = 2.0) -> bool:
         """Stop and release camera, virtual camera and preview; True when the worker has ended."""
         self._stop.set()
+        deadline = time.monotonic() + timeout
         if self._thread is not None:
             self._thread.join(timeout)
+        # A loader still inside LiteRT or OpenCV when the process exits aborts it ("terminate called without an
+        # active exception", 4 of 16 tray runs without D-Bus): let it finish first.
+        for loader in list(self._loaders):
+            loader.join(max(0.0, deadline - time.monotonic()))
         return not self.running
 
     def set_overlay(self, on: bool) -> None:
@@ -213,7 +219,10 @@ class Controller:
         with self._lock:
             self._det_gen += 1
             gen = self._det_gen
-        threading.Thread(target=self._loader, args=(name, gen, fallback), name=f"load-{name}", daemon=True).start()
+        loader = threading.Thread(target=self._loader, args=(name, gen, fallback), name=f"load-{name}", daemon=True)
+        with self._lock:
+            self._loaders = [t for t in self._loaders if t.is_alive()] + [loader]
+        loader.start()
 
     def _load_classifier(self) -> None:
         with self._classifier_lock:

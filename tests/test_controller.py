@@ -316,3 +316,25 @@ def test_a_model_that_fails_to_load_with_any_error_is_reported_and_the_stream_go
         assert ctl.running
     finally:
         assert ctl.stop()
+
+
+def test_stopping_while_the_model_loads_waits_for_the_loader_so_exit_cannot_abort():
+    """Before: stop() returned with the loader thread still inside LiteRT or OpenCV, and a process exiting then
+    aborted ("terminate called without an active exception": 4 of 16 tray starts without a D-Bus session)."""
+    from emojicall import build
+
+    loading = threading.Event()
+
+    def slow_start(settings):  # the real load, after a cold-disk pause
+        loading.set()
+        time.sleep(0.5)
+        return build.load_classifier(settings)
+
+    rec = Recorder()
+    ctl = Controller(Settings(camera=str(shared_path(*CLIP)), width=640, height=360, detector="haar",
+                              model=model_name()),
+                     source_factory=rec.source, sink_factory=rec.sink, classifier_factory=slow_start)
+    ctl.start()
+    assert loading.wait(30)
+    assert ctl.stop(timeout=10.0)
+    assert not [t for t in threading.enumerate() if t.name.startswith("load-") and t.is_alive()]
