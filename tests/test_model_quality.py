@@ -15,8 +15,8 @@ pytestmark = pytest.mark.slow
 
 # Minimum accuracy on the first SLICE PublicTest images, by model name (meta.json "name", else "arch"): guards a
 # few points under what each scores there (mlp 0.469, cnn 0.623, fernet int8 0.661 / 0.679 with TTA, fernet_l int8
-# 0.669, fernet_rw int8 0.673 / 0.669 with TTA, fernet_duo 0.681). Issue 6's bar (70% on 1,000 images) is not reached, see
-# docs/model.md.
+# 0.669, fernet_rw int8 0.673 / 0.669 with TTA, fernet_duo 0.681). Issue 6's bar (70% on 1,000 images) is not
+# reached, see docs/model.md.
 THRESHOLDS = {"mlp": 0.43, "cnn": 0.60, "fernet": 0.64, "fernet_l": 0.65, "fernet_rw": 0.64, "fernet_duo": 0.65}
 SLICE = 1000
 AGREE_N, AGREE_MIN = 1000, 0.99
