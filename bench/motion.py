@@ -33,14 +33,11 @@ CLIPS = [  # (clip, detector, what it shows)
 
 def record(clip: str, detector: str):
     """Per frame: the pipeline's faces and the compositor's placements (one real run)."""
-    from emojicall.classifier import EmotionClassifier
-    from emojicall.compositor import Compositor
-    from emojicall.detectors import create_detector
-    from emojicall.emojis import bundled_pack
-    from emojicall.pipeline import Pipeline
+    from emojicall import build
+    from emojicall.settings import Settings
 
     video = read_frames(VIDEOS / clip, 400)
-    pipe = Pipeline(create_detector(detector), EmotionClassifier(), Compositor(bundled_pack()))
+    pipe = build.pipeline(Settings(detector=detector), detector_fallback=False)
     faces, drawn = [], []
     for frame in video:
         _, fs = pipe.process(frame)

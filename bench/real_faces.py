@@ -80,27 +80,32 @@ class TimedClassifier:
 
 
 def run_app(clips, decoded, model, calibrated: bool, override: dict | None = None, detector: str | None = None):
-    from emojicall.pipeline import Pipeline
-    from emojicall.training.video_eval import app_chain
+    from emojicall import build
+    from emojicall.detectors import DEFAULT
+    from emojicall.settings import Settings
+    from emojicall.training.video_eval import app_pipeline
 
-    det, clf, comp = app_chain(detector, model)
+    clf = build.load_classifier(Settings(model=str(model or "")))
     if not calibrated:  # the old crop: no framing for Pipeline's use_detector() to pick
         clf.framings = {}
     if override:  # app:scale=1.1,align=0 ... : the calibrated framing with some fields replaced
         from dataclasses import replace
 
         from emojicall.crop import Framing
-        clf.framings = {det.name: replace(clf.framings.get(det.name, Framing()), **override)}
-    # Pipeline picks the detector's framing itself (use_detector), as in the app.
+        name = detector or DEFAULT
+        clf.framings = {name: replace(clf.framings.get(name, Framing()), **override)}
+    # The app's chain with the classifier timed; Pipeline picks the detector's framing itself (use_detector).
     timed = TimedClassifier(clf)
+    pipe = app_pipeline(detector, model, classifier=timed)
+    det = pipe.detector
     results = []
     try:
         for clip, (fps, frames) in zip(clips, decoded):
-            pipe = Pipeline(det, timed, comp, async_detect=False)
+            pipe.reset()
             shown = [largest_label(pipe.process(f)[1]) for f in frames]
             results.append(clip_result(clip, fps, shown[clip.start:]))
     finally:
-        det.close()
+        pipe.close()
     info = {"detector": det.name, "model": clf.model_dir.name, "tta": clf.tta,
             "ms_per_face_fixed": one_face_ms(clf, decoded),
             "framing": (clf.framing.__dict__ if clf.framing else "uncalibrated (box square + 10%)"),

@@ -58,13 +58,14 @@ def settled(target: dict | None, limit: float = 3.0) -> dict:
 
 
 def session(clip: Path, model: Path, detector: str, frames: int, every: int, samples: list | None = None) -> dict:
-    from emojicall.build import build_pipeline
+    from emojicall import build
     from emojicall.settings import Settings
-    from emojicall.sinks import NullSink
     from emojicall.sources import CaptureSource, Source
     from emojicall.stream import Stream
 
     class LoopingClip(Source):
+        live = True  # detection on its own thread, as for a camera
+
         def __init__(self):
             self.cap, self.loops = CaptureSource(clip), 1
             self.fps, self.name = self.cap.fps, self.cap.name
@@ -84,7 +85,7 @@ def session(clip: Path, model: Path, detector: str, frames: int, every: int, sam
         def close(self):
             self.cap.close()
 
-    pipeline = build_pipeline(Settings(detector=detector, model=str(model)))
+    pipeline = build.pipeline(Settings(detector=detector, model=str(model)))
     source = LoopingClip()
     t0, done = time.perf_counter(), [0]
 
@@ -94,10 +95,10 @@ def session(clip: Path, model: Path, detector: str, frames: int, every: int, sam
             samples.append({"frame": done[0], "s": round(time.perf_counter() - t0, 1), "rss_mb": round(rss_mb(), 1),
                             **counts()})
 
-    stream = Stream(NullSink(), on_frame=on_frame)
-    stream.pipeline, stream.live = pipeline, True  # detection on its own thread, as for a camera
+    stream = Stream(source=source, pipeline=pipeline)
+    stream.add_listener(on_frame)
     try:
-        stats = stream.run(source.read_frame, max_frames=frames)
+        stats = stream.run(max_frames=frames)
     finally:
         stream.close()
         source.close()

@@ -1,6 +1,6 @@
-"""The one place that turns Settings into working parts: the camera or file source, the detector (with the
-fallback when the default cannot start), the classifier, the emoji pack and the Pipeline. `emojicall run` and the
-tray both build through here."""
+"""The one place that turns Settings into working parts: the source, the detector (with the fallback when the
+default cannot start), the classifier, the emoji pack, the Pipeline and the sink. `emojicall run`, the tray,
+`evaluate --video`, the benches and the tests all build through here; parts passed in are used as they are."""
 from __future__ import annotations
 
 import logging
@@ -16,13 +16,15 @@ log = logging.getLogger(__name__)
 Warn = Callable[[str], None]
 
 
-def open_camera(spec: str, width: int | None = None, height: int | None = None):
+def source(spec: str, width: int | None = None, height: int | None = None, *, realtime: bool = False):
     """A camera is read on its own thread, newest frame only, and reconnects by itself after a glitch or an
-    unplug (ResilientSource sends a "camera lost" card meanwhile); a video, image or folder is read in order."""
-    return keep_alive(_reopen(spec, width, height)(), spec, width, height)
+    unplug (ResilientSource sends a "camera lost" card meanwhile); a video, image or folder is read in order,
+    or, with `realtime`, played at its own rate as a camera would give it (late frames dropped)."""
+    return keep_alive(reopener(spec, width, height)(), spec, width, height, realtime=realtime)
 
 
-def _reopen(spec, width, height):
+def reopener(spec: str, width: int | None = None, height: int | None = None) -> Callable:
+    """A function that opens `spec` afresh each call, quietly: what a reconnecting camera calls."""
     from .cameras import quiet_opencv
     from .sources import open_source
 
@@ -32,12 +34,16 @@ def _reopen(spec, width, height):
     return reopen
 
 
-def keep_alive(source, spec: str, width: int | None = None, height: int | None = None):
-    """`source` (already open) with its reconnecting reader started, if it is a camera. `emojicall run` opens
-    the camera first (a wrong index is the likeliest mistake), loads the models, and only then starts reading."""
+def keep_alive(opened, spec: str, width: int | None = None, height: int | None = None, *, realtime: bool = False):
+    """`opened` (already open) with its reconnecting reader started, if it is a camera, or its real-time clock,
+    if asked. `emojicall run` opens the source first (a wrong path is the likeliest mistake), loads the models,
+    and only then starts reading."""
     from .resilient import ResilientSource
+    from .sources import RealtimeSource
 
-    return ResilientSource(_reopen(spec, width, height), first=source) if source.live else source
+    if opened.live:
+        return ResilientSource(reopener(spec, width, height), first=opened)
+    return RealtimeSource(opened) if realtime else opened
 
 
 def load_pack(folder: str | Path | None, warn: Warn | None = None):
@@ -64,7 +70,7 @@ def load_detector(name: str, *, fallback: bool, warn: Warn, factory: Callable | 
     factory = factory or create_detector
     try:
         return factory(name), name
-    except Exception as exc:  # noqa: BLE001 - a broken TensorFlow install must not stop the app
+    except Exception as exc:  # noqa: BLE001 - a broken model file or runtime must not stop the app
         if not fallback or name == FALLBACK:
             raise
         warn(f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}; using {FALLBACK}")
@@ -77,27 +83,41 @@ def load_classifier(settings: Settings, backend: str = "tflite"):
     return EmotionClassifier(settings.model or None, backend=backend, tta=settings.tta)
 
 
-def make_pipeline(settings: Settings, detector, classifier, pack=None, compositor=None):
+def emoji_compositor(settings: Settings, pack=None, warn: Warn | None = None):
     from .compositor import Compositor
+
+    pack = pack if pack is not None else load_pack(settings.pack, warn)
+    return Compositor(pack, style=settings.style, show_label=settings.show_label)
+
+
+def pipeline(settings: Settings, *, detector=None, classifier=None, compositor=None, live: bool = False,
+             warn: Warn = log.warning, detector_fallback: bool = True, backend: str = "tflite"):
+    """The app's chain from one Settings. The quick checks (settings, pack) come before the slow loads; a part
+    passed in (a test's or bench's detector, the tray's background-loaded ones) is used as it is."""
     from .pipeline import Pipeline
 
-    compositor = compositor or Compositor(pack, style=settings.style, show_label=settings.show_label)
-    return Pipeline(detector, classifier, compositor, detect_every=settings.detect_every,
-                    overlay=settings.overlay, mirror=settings.mirror)
-
-
-def build_pipeline(settings: Settings, *, warn: Warn = log.warning, detector_fallback: bool = True,
-                   backend: str = "tflite"):
-    """Everything of a Pipeline from one Settings; the quick checks (pack, style) come before the slow loads."""
     check(settings)
-    pack = load_pack(settings.pack, None)
-    classifier = load_classifier(settings, backend)
-    detector, _ = load_detector(settings.detector, fallback=detector_fallback, warn=warn)
+    compositor = compositor if compositor is not None else emoji_compositor(settings)
+    classifier = classifier if classifier is not None else load_classifier(settings, backend)
+    if detector is None:
+        detector, _ = load_detector(settings.detector, fallback=detector_fallback, warn=warn)
     try:
-        return make_pipeline(settings, detector, classifier, pack)
+        return Pipeline(detector, classifier, compositor, detect_every=settings.detect_every,
+                        overlay=settings.overlay, live=live)
     except BaseException:
         detector.close()
         raise
+
+
+def sink(output: str, size: tuple[int, int], fps: float, settings: Settings):
+    """Where `--output` sends frames: the virtual camera, a window, nothing, or a video file."""
+    if output == "virtual":
+        from .vcam import VirtualCamSink
+
+        return VirtualCamSink(size, fps, choice=settings.vcam_backend)
+    from .sinks import open_sink
+
+    return open_sink(output, size, fps)
 
 
 def check(settings: Settings, flag_names: dict[str, str] | None = None) -> None:
@@ -118,7 +138,7 @@ def _device_of(spec: str) -> str | None:
 def check_not_feedback(source: str, output: str) -> None:
     """Refuse an output that is the input (the input would be truncated) and EmojiCam as the camera (the
     virtual camera would film itself)."""
-    from .sinks import CAM_LABEL, find_labelled_device
+    from .vcam import NAME as CAM_LABEL, find_labelled_device
 
     device = _device_of(source)
     emojicam = find_labelled_device() if platform.system() == "Linux" else None

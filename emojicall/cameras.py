@@ -10,7 +10,7 @@ from pathlib import Path
 
 import cv2
 
-from .sinks import CAM_LABEL
+from .vcam import NAME as CAM_LABEL
 
 NO_CAMERA_FIX = ("plug in a webcam or close the app that holds it, then pick it under Camera; "
                  "`emojicall doctor` lists the cameras it finds")

@@ -5,7 +5,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import model_files as mf
 from .errors import UserError
 
 # Nothing heavy at module level: the tray blocks SIGINT/SIGTERM before any thread exists, and numpy (OpenBLAS)
@@ -49,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     from . import __version__
+    from .flags import add_stream_flags
 
     p = argparse.ArgumentParser(prog="emojicall", description="Emoji overlay for your webcam, as a virtual camera.",
                                 epilog="-v / -vv more detail on stderr, -q errors only (anywhere on the line)")
@@ -58,31 +58,15 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_parser(name, help=help_text, add_help=False)
 
     r = sub.add_parser("run", help="process a camera, video or images and send the result somewhere")
-    r.add_argument("--camera", "--source", dest="camera", default="0",
-                   help="camera index, video file, image or folder, or 'demo' (default 0)")
-    r.add_argument("--detector", help="mtcnn (default; haar if TensorFlow cannot load) | haar (no TensorFlow, "
-                                      "less memory, faster start)")
+    add_stream_flags(r)
     r.add_argument("--output", default="virtual", help="virtual | window | none | FILE.mp4 (default virtual)")
-    r.add_argument("--max-frames", type=int, help="stop after N frames")
-    r.add_argument("--model", help="model folder or name under models/ (default: fernet_duo)")
-    r.add_argument("--backend", default="tflite", help="classifier runtime: tflite | keras")
-    r.add_argument("--tta", action=argparse.BooleanOptionalAction, default=mf.APP_TTA,
-                   help="also classify each face's mirror image and average: +1.6 points on PublicTest for "
-                        "2x classifier work (~0.5 ms a face); on by default (fernet_duo holds the mirror view "
-                        "itself: no effect there)")
-    r.add_argument("--emoji-dir", type=Path, help="folder with angry.png ... neutral.png (RGBA) to use instead")
-    r.add_argument("--style", default="emoji", help="emoji (over the face) | badge (beside it) | label (text)")
-    r.add_argument("--show-label", action="store_true", help="also write the emotion's name above each face")
-    r.add_argument("--mirror", action="store_true", help="flip left-right (meeting apps mirror the self-view already)")
-    r.add_argument("--detect-every", type=int, default=5,
-                   help="run the detector every N frames, optical-flow tracking between (default 5)")
-    r.add_argument("--vcam-backend", default="auto", help="auto | v4l2loopback | obs | unitycapture: where "
-                   "--output virtual publishes (auto: the one that shows as EmojiCam first; `emojicall doctor`)")
+    r.add_argument("--realtime", action="store_true", help="play a video file as a live camera would give it: "
+                   "at its own frame rate, frames not taken in time dropped (rehearse with a recorded clip)")
+    r.add_argument("--max-frames", type=_positive, help="stop after N frames")
+    r.add_argument("--backend", default="tflite", choices=("tflite", "keras"), help="classifier runtime")
     r.add_argument("--events", type=Path, help="also write each frame's faces, boxes and emotion scores here: "
                    "FILE.jsonl (one JSON object a frame) or FILE.csv (a row a face and frame); "
                    "`emojicall report FILE` summarises it")
-    r.add_argument("--width", type=int, default=1280, help="camera capture width (cameras only)")
-    r.add_argument("--height", type=int, default=720, help="camera capture height (cameras only)")
     r.set_defaults(func=_run)
 
     t = sub.add_parser("train", help="train an emotion model on FER-2013")
@@ -170,14 +154,10 @@ def _run(args) -> int:
             signal.signal(sig, handler)
 
 
-def _run_settings(args):
-    from .detectors import DEFAULT
-    from .settings import Settings
-
-    return Settings(camera=args.camera, width=args.width, height=args.height, detector=args.detector or DEFAULT,
-                    style=args.style, pack=str(args.emoji_dir) if args.emoji_dir else "", model=args.model or "",
-                    mirror=args.mirror, show_label=args.show_label, tta=args.tta, detect_every=args.detect_every,
-                    vcam_backend=args.vcam_backend)
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return int(text)
 
 
 def _stream(args, stop) -> int:
@@ -185,41 +165,41 @@ def _stream(args, stop) -> int:
     import logging
 
     from . import build
+    from .flags import settings_from
     from .instance import InstanceLock
-    from .sinks import NullSink, open_sink
     from .sources import open_source
     from .stream import Stream
 
-    settings = _run_settings(args)
-    build.check(settings, {"camera": "camera", "width": "width", "height": "height"})
-    build.check_not_feedback(args.camera, args.output)
+    settings = settings_from(args)
+    build.check_not_feedback(settings.camera, args.output)
+    failures = []
     with contextlib.ExitStack() as owned:
         if args.output == "virtual":  # one EmojiCall at a time may hold the camera and EmojiCam
             owned.enter_context(InstanceLock())
-        source = open_source(args.camera, args.width, args.height)  # first: a wrong path is the likeliest
-        owned.callback(lambda: source.close())
-        failures = []
-        stream = Stream(NullSink(), stop_when_sink_fails=True,
-                        on_problem=lambda area, what, fix: failures.append(f"{area}: {what}" + (f": {fix}" if fix else "")))
-        owned.callback(stream.close)  # sink and pipeline, each guarded
-        stream.pipeline = build.build_pipeline(settings, warn=logging.getLogger(__name__).warning,
-                                               detector_fallback=args.detector is None, backend=args.backend)
-        source = build.keep_alive(source, args.camera, args.width, args.height)
-        stream.sink = open_sink(args.output, source.size, source.fps, settings.vcam_backend)
-        stream.follow(source)
-        stream.pace_fps = source.fps if args.output == "virtual" and not source.live else None
+        opened = open_source(settings.camera, settings.width, settings.height)  # first: a wrong path is likeliest
+        owned.callback(opened.close)
+        pipeline = build.pipeline(settings, warn=logging.getLogger(__name__).warning,
+                                  detector_fallback=args.detector is None, backend=args.backend)
+        owned.callback(pipeline.close)
+        # A file sent to the virtual camera plays at its own rate, as a camera would.
+        source = build.keep_alive(opened, settings.camera, settings.width, settings.height,
+                                  realtime=args.realtime or args.output == "virtual")
+        owned.callback(source.close)
+        sink = build.sink(args.output, source.size, args.fps or source.fps, settings)
+        stream = Stream(sink, source=source, pipeline=pipeline, mirror=settings.mirror, stop_when_sink_fails=True,
+                        on_problem=lambda area, problem: failures.append(f"{area}: {problem}"))
+        owned.callback(stream.close)
         if args.events is not None:
             import time
 
             from .events import EventWriter
 
-            events = owned.enter_context(EventWriter(args.events, source.fps, inputs=[args.camera]))
-            stream.on_frame = events.on_frame(time.monotonic if source.live else None)
-        stats = stream.run(source.read_frame, stop=stop, max_frames=args.max_frames)
+            events = owned.enter_context(EventWriter(args.events, source.fps, inputs=[settings.camera]))
+            stream.add_listener(events.on_frame(time.monotonic if source.live else None))
+        stats = stream.run(stop=stop, max_frames=args.max_frames)
     for line in failures:
         print(f"emojicall: {line}", file=sys.stderr)
-    print(f"{stats.frames} frames processed, {stats.faces} faces found ({stream.pipeline.detector.name}), "
-          f"{stats.fps:.1f} fps mean")
+    print(f"{stats.summary()}; {stats.faces} faces found ({pipeline.detector.name})")
     if stream.sink_failed:
         return 1
     if args.output not in ("virtual", "window", "none"):

@@ -15,8 +15,8 @@ import numpy as np
 from .emojis import ANGLE_STEP, SIDE_RATIO, EmojiPack, Sprite, snap_angle, snap_side
 from .face import Face, iou
 from .motion import OneEuro
+from .settings import STYLES
 
-STYLES = ("emoji", "badge", "label")
 FRAME_DT = 1 / 30
 FADE_S = 0.1        # fade in / out: 3 frames at 30 fps
 CROSSFADE_S = 0.15  # label change
@@ -116,6 +116,10 @@ class Compositor:
 
             raise UserError(f"unknown style '{style}': use one of {', '.join(STYLES)}")
         self.pack, self.style, self.show_label, self.scale = pack, style, show_label, scale
+        self.reset()
+
+    def reset(self) -> None:
+        """No emoji on screen and no fades in progress: a new clip or camera starts clean."""
         self.placements: list[Placement] = []   # what the last draw() drew
         self._tracks: dict[int, _Track] = {}
         self._t: float | None = None

@@ -5,15 +5,12 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import importlib.util
-import os
 import platform
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UserError
-from .sinks import CAM_LABEL, MODPROBE, find_labelled_device, virtual_camera_help
-
-ZOOM_NOTE = "Chrome needs exclusive_caps=1; if Zoom does not list EmojiCam, load it again without exclusive_caps=1"
+from .vcam import help_line as virtual_camera_help
 
 
 @dataclass
@@ -48,31 +45,15 @@ def check_cameras(camera: str) -> Check:
     return Check("camera", True, f"found {listed}; using {camera}")
 
 
-def v4l2loopback_check() -> Check | None:
-    """Linux: what keeps EmojiCam's v4l2loopback device from use, or None when nothing visible does."""
-    name = "virtual camera"
-    if not Path("/sys/module/v4l2loopback").exists():
-        return Check(name, False, "v4l2loopback is not loaded (no /sys/module/v4l2loopback)",
-                     f"`{MODPROBE}` (Debian/Ubuntu: `sudo apt install v4l2loopback-dkms` first). {ZOOM_NOTE}")
-    device = find_labelled_device()
-    if device is None:
-        return Check(name, False, f"v4l2loopback is loaded, but no device is labelled {CAM_LABEL}",
-                     f"`sudo modprobe -r v4l2loopback` then `{MODPROBE}`. {ZOOM_NOTE}")
-    if not os.access(device, os.W_OK):
-        return Check(name, False, f"{device} is labelled {CAM_LABEL} but not writable by you",
-                     "`sudo usermod -aG video $USER`, then log out and in again")
-    return None
-
-
 def check_virtual_camera(size: tuple[int, int], fps: float, choice: str = "auto") -> Check:
     from . import vcam
 
     plan = vcam.describe(choice)
     if platform.system() == "Linux" and choice in ("auto", "v4l2loopback"):
-        check = v4l2loopback_check()
-        if check is not None:
-            return Check(check.name, False, f"{check.detail} ({plan})", check.fix)
-    from .sinks import VirtualCamSink
+        problem = vcam.linux_problem()
+        if problem is not None:
+            return Check("virtual camera", False, f"{problem.what} ({plan})", problem.fix)
+    from .vcam import VirtualCamSink
 
     try:
         sink = VirtualCamSink(size, fps, choice=choice)

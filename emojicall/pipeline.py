@@ -14,7 +14,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 
 from .classifier import EmotionClassifier
@@ -119,12 +118,11 @@ class DetectWorker:
 
 class Pipeline:
     def __init__(self, detector: Detector, classifier: EmotionClassifier, compositor: Compositor, *,
-                 detect_every: int = 5, overlay: bool = True, mirror: bool = False, smooth: bool = True,
-                 async_detect: bool = False):
+                 detect_every: int = 5, overlay: bool = True, smooth: bool = True, live: bool = False):
         self.detector, self.classifier, self.compositor = detector, classifier, compositor
-        self.detect_every, self.overlay, self.mirror = max(1, detect_every), overlay, mirror
-        # async_detect: live cameras (the Stream turns it on for them); off, output is the same on every run.
-        self.async_detect = async_detect
+        self.detect_every, self.overlay = max(1, detect_every), overlay
+        # live (a camera): detection on a thread of its own; off, output is the same on every run.
+        self.async_detect = live
         self.tracker = FlowTracker()
         self.smoother = EmotionSmoother() if smooth else None
         self.faults = RateLimitedLog()
@@ -132,7 +130,20 @@ class Pipeline:
         self._frame_no = 0
         self._worker: DetectWorker | None = None
         self._submitted_at = -10**9
+        self._closed = False
         self._frame_crops_for(detector)
+
+    def set_live(self, live: bool) -> None:
+        """The source is a camera (detect on the worker thread) or a file (detect in line, reproducibly)."""
+        self.async_detect = bool(live)
+
+    def reset(self) -> None:
+        """Forget every face: a new clip or a new camera starts with no tracks, no smoothed history, no fades."""
+        self.tracker.reset()
+        if self.smoother is not None:
+            self.smoother.reset()
+        self.compositor.reset()
+        self._frame_no, self._submitted_at = 0, -10**9
 
     def _frame_crops_for(self, detector: Detector) -> None:
         """Each detector puts its box elsewhere on the face; the classifier crops as calibrated for this one."""
@@ -157,8 +168,6 @@ class Pipeline:
         """The frame decorated, and its faces. `t` (seconds) times the compositor's fades and filters: a
         camera's clock, or frame number / fps for a file (the same file then always gives the same output)."""
         frame = as_bgr(frame)
-        if self.mirror:
-            frame = cv2.flip(frame, 1)
         if not self.overlay:
             return frame, []
         stage = "detection"
@@ -210,13 +219,15 @@ class Pipeline:
         return None if result is None else (result[1], result[0])
 
     def wait_for_detection(self, timeout: float = 10.0) -> bool:
-        """Block until the detection in flight (async mode) is done: for tests and benchmarks that need
-        results to be independent of how fast this machine happens to be."""
+        """Block until the detection in flight (live mode) is done: tests that play a file as a camera use it so
+        that what they assert does not depend on how busy the machine is."""
         return self._worker is None or self._worker.wait(timeout)
 
     def close(self) -> None:
-        if self._worker is not None:
-            self._worker.retire(close_detector=True, wait=True)
-            self._worker = None
-        else:
+        """Release the detector (after the detection in hand, if any); a second call does nothing."""
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.retire(close_detector=True, wait=True)
+        elif not self._closed:
             self.detector.close()
+        self._closed = True

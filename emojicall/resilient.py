@@ -24,10 +24,21 @@ class ResilientSource(Source):
     live = True
 
     def __init__(self, open_fn: Callable[[], Source], *, first: Source | None = None, grace: float = 1.0,
-                 retry_reads: int = 3, backoff: tuple[float, float] = (0.25, 5.0), lost_text: str = cards.LOST):
-        source = first if first is not None else open_fn()  # a camera missing at start is the caller's error
-        self._open, self.name, self.fps = open_fn, source.name, source.fps
-        self._size = source.size
+                 retry_reads: int = 3, backoff: tuple[float, float] = (0.25, 5.0), lost_text: str = cards.LOST,
+                 missing: tuple[str, tuple[int, int]] | None = None):
+        """`missing` (name, size): a camera absent at start is waited for, behind the "no camera" card, as a
+        lost one is; without it, a camera missing at start is the caller's error (open_fn's exception)."""
+        source = first
+        if source is None:
+            try:
+                source = open_fn()
+            except Exception:  # noqa: BLE001 - UserError or a driver's error: wait for it, if asked to
+                if missing is None:
+                    raise
+        self._open, self.name = open_fn, source.name if source is not None else missing[0]
+        self.fps = source.fps if source is not None else 30.0
+        self._size = source.size if source is not None else missing[1]
+        self.opened = source is not None  # it gave a picture once: a card now means lost, not missing
         self._interval = 1.0 / self.fps
         self.grace, self.retry_reads, self.backoff, self.lost_text = grace, retry_reads, backoff, lost_text
         self.reconnects = 0      # successful reopenings
@@ -69,8 +80,10 @@ class ResilientSource(Source):
         if self._stop.is_set():
             return None
         if time.monotonic() - good_at < self.grace:
-            return Frame(frame) if frame is not None else Frame(cards.card(cards.STARTING, self._size), CARD)
-        return Frame(cards.card(self.lost_text, self._size), CARD)
+            if frame is not None:
+                return Frame(frame)
+            return Frame(cards.card(cards.STARTING if self.opened else cards.NO_CAMERA, self._size), CARD)
+        return Frame(cards.card(self.lost_text if self.opened else cards.NO_CAMERA, self._size), CARD)
 
     def _loop(self, source: Source | None) -> None:
         state = {"delay": self.backoff[0], "misses": 0, "outage": False, "delivered": True}
@@ -133,6 +146,7 @@ class ResilientSource(Source):
             log.debug("reopening %s failed: %s", self.name, exc)
             return None
         self.reconnects += 1
+        self.opened = True
         return source
 
     def _publish(self, frame: np.ndarray) -> None:

@@ -9,7 +9,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .compositor import STYLES
 from .model_files import APP_TTA
 from .vcam import CHOICES as VCAM_CHOICES
 from .detectors import DEFAULT as DEFAULT_DETECTOR
@@ -17,6 +16,7 @@ from .detectors import NAMES as DETECTORS
 
 log = logging.getLogger(__name__)
 VERSION = 1
+STYLES = ("emoji", "badge", "label")  # the compositor draws each: over the face, beside it, as text
 
 
 @dataclass

@@ -33,6 +33,10 @@ class Source(ABC):
         image = self.read()
         return None if image is None else Frame(image)
 
+    def skip(self) -> bool:
+        """Pass over the next frame; False at the end."""
+        return self.read() is not None
+
     @property
     @abstractmethod
     def size(self) -> tuple[int, int]: ...
@@ -98,6 +102,12 @@ class CaptureSource(_PrimedSource):
         ok, frame = self._cap.read()
         return frame if ok else None
 
+    def skip(self):
+        if self._first is not None:
+            self._first = None
+            return True
+        return bool(self._cap.grab())  # demuxes and decodes, but makes no BGR picture
+
     def close(self):
         self._cap.release()
 
@@ -159,3 +169,40 @@ def open_source(spec: str | int | Path, width: int | None = None, height: int | 
             raise UserError(f"image not found: {path}", "check the path")
         return ImageSource(path)
     return CaptureSource(path)
+
+
+class RealtimeSource(Source):
+    """A video file played as if it were a camera (`run --realtime`): frame i is due i/fps seconds after the
+    first read; a frame whose successor is already due when it is asked for is skipped unread (grab only, no
+    decode into a picture) and counted in `dropped`, so a slow chain drops frames as it would on a camera."""
+
+    live = True
+
+    def __init__(self, source: Source, clock=None):
+        import time
+
+        self._src, self._clock, self._sleep = source, clock or time.monotonic, time.sleep
+        self.name, self.fps = source.name, source.fps
+        self.dropped, self._index, self._t0 = 0, 0, None
+
+    @property
+    def size(self):
+        return self._src.size
+
+    def read(self):
+        now = self._clock()
+        if self._t0 is None:
+            self._t0 = now
+        due = int((now - self._t0) * self.fps)  # the frame the camera would show now
+        while self._index < due:
+            if not self._src.skip():
+                return None
+            self._index, self.dropped = self._index + 1, self.dropped + 1
+        wait = self._t0 + self._index / self.fps - now
+        if wait > 0:
+            self._sleep(wait)
+        self._index += 1
+        return self._src.read()
+
+    def close(self):
+        self._src.close()

@@ -1,5 +1,6 @@
-"""The one frame loop, driven by `emojicall run` and by the tray: read a frame record, run the pipeline on camera
-frames, letterbox to the output size, send to the sink (and the preview), count fps, keep the pace.
+"""The one frame loop, driven by `emojicall run`, the tray and the benches: read a frame record, mirror it if
+asked, run the pipeline on camera frames, letterbox to the output size, send to the sink (and the preview),
+tell the listeners, count fps, keep the pace.
 
 Every fault is handled here once: a frame that cannot be read or made goes out as the error card, a stage fault
 costs that frame its overlay (Pipeline), a sink that fails is closed (guarded) and replaced by nothing, with one
@@ -17,14 +18,14 @@ import cv2
 import numpy as np
 
 from . import cards
-from .errors import UserError
+from .errors import Problem, UserError
 from .frames import CARD, Frame, as_bgr, fit
 from .pipeline import Pipeline, RateLimitedLog
 from .sinks import NullSink, Sink
 
 log = logging.getLogger(__name__)
-# (area, what, fix): what went wrong, for the CLI's one line or the tray's problem list.
-ProblemHandler = Callable[[str, str, str], None]
+# (area, problem): what went wrong where, for the CLI's one line or the tray's problem list.
+ProblemHandler = Callable[[str, Problem], None]
 
 
 class FPSMonitor:
@@ -47,15 +48,26 @@ class FPSMonitor:
 class RunStats:
     frames: int = 0
     faces: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0      # wall time of run()
+    cpu_seconds: float = 0.0  # this process's CPU time (all threads) during run(): capture decoding included
+    dropped: int = 0          # frames the source passed over because the loop was not ready for them
 
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
+    @property
+    def cpu_share(self) -> float:
+        """CPU use as a share of one core (0.14: 14% of one core)."""
+        return self.cpu_seconds / self.seconds if self.seconds > 0 else 0.0
 
-def _log_problem(area: str, what: str, fix: str) -> None:
-    log.warning("%s: %s", area, f"{what}: {fix}" if fix else what)
+    def summary(self) -> str:
+        return (f"{self.frames} frames, {self.dropped} dropped, {self.fps:.1f} fps mean, "
+                f"CPU {100 * self.cpu_share:.0f}% of one core")
+
+
+def _log_problem(area: str, problem: Problem) -> None:
+    log.warning("%s: %s", area, problem)
 
 
 def _close(thing, what: str) -> None:
@@ -66,33 +78,62 @@ def _close(thing, what: str) -> None:
 
 
 class Stream:
-    """`pace_fps`: send at most that many frames a second, with no burst to catch up after a slow frame (a virtual
-    camera, or a file played as a camera). Detection runs on its own thread when the source is a camera (`live`):
-    a camera frame must never wait for the detector. A file is processed frame by frame, paced or not, so the
-    same file always gives the same output."""
+    """Built with its parts; changed only through the use_* and set_* methods, between two frames.
 
-    def __init__(self, sink: Sink, *, size: tuple[int, int] | None = None, pace_fps: float | None = None,
-                 on_problem: ProblemHandler = _log_problem, on_frame: Callable | None = None,
-                 stop_when_sink_fails: bool = False):
-        self.sink, self.size, self.pace_fps = sink, size, pace_fps
-        self.on_problem, self.on_frame, self.stop_when_sink_fails = on_problem, on_frame, stop_when_sink_fails
+    Pacing has one rule: the sink sets it. A sink with a `paced_fps` (the virtual camera: call apps want a steady
+    rate) gets at most that many frames a second, with no burst to catch up after a slow frame; any other sink
+    takes frames as the source gives them: a camera (or a file played `--realtime`) at its own rate, a file as
+    fast as the chain goes. Detection runs on its own thread when the source is live: a camera frame must never
+    wait for the detector. A file is processed frame by frame, so the same file always gives the same output.
+    Mirroring happens here, in one place, before the pipeline sees the frame."""
+
+    def __init__(self, sink: Sink | None = None, *, source=None, pipeline: Pipeline | None = None,
+                 preview: Sink | None = None, size: tuple[int, int] | None = None, mirror: bool = False,
+                 on_problem: ProblemHandler = _log_problem, stop_when_sink_fails: bool = False):
+        self.size, self.mirror, self.preview = size, mirror, preview
+        self.on_problem, self.stop_when_sink_fails = on_problem, stop_when_sink_fails
+        self.listeners: list[Callable] = []
+        self.live, self.source_fps, self.source = False, 30.0, None
         self.pipeline: Pipeline | None = None
-        self.preview: Sink | None = None
-        self.live = False       # the source is a camera
-        self.source_fps = 30.0  # a file's frame rate: its frames' times are frame number / fps
-        self.mirror = False     # applied here only while there is no pipeline (the pipeline mirrors itself)
-        self.sink_failed = False
+        self.sink, self.pace_fps, self.sink_failed = NullSink(), None, False
         self.fps = FPSMonitor()
         self.stats = RunStats()
         self.faces: list = []
         self.faults = RateLimitedLog()
         self._last_size = size or (640, 360)
+        self.use_sink(sink or NullSink())
+        self.use_source(source)
+        self.use_pipeline(pipeline)
 
-    def follow(self, source) -> None:
-        """Take what the loop needs to know from the source now read: a camera or a file, and a file's rate."""
+    def use_source(self, source) -> None:
+        """Read from this source now: whether it is live, a file's rate (its frames' times are number / fps)."""
+        self.source = source
         self.live = bool(source is not None and source.live)
         if source is not None:
             self.source_fps = source.fps
+        if self.pipeline is not None:
+            self.pipeline.set_live(self.live)
+
+    def use_pipeline(self, pipeline: Pipeline | None) -> None:
+        """The chain that decorates camera frames (None: frames go out plain, e.g. while models load)."""
+        self.pipeline = pipeline
+        if pipeline is not None:
+            pipeline.set_live(self.live)
+
+    def use_sink(self, sink: Sink) -> None:
+        self.sink, self.pace_fps = sink, getattr(sink, "paced_fps", None)
+
+    def set_mirror(self, on: bool) -> None:
+        self.mirror = bool(on)
+
+    def add_listener(self, listener: Callable) -> None:
+        """listener(frame_out, faces) after each frame: the events file, a bench's timer. A listener that
+        raises UserError is reported and removed; any other fault is logged and it stays."""
+        self.listeners.append(listener)
+
+    def open_preview(self, preview: Sink) -> None:
+        self.close_preview()
+        self.preview = preview
 
     # --- one frame --------------------------------------------------------------------------------------
     def step(self, record: Frame) -> bool:
@@ -105,12 +146,12 @@ class Stream:
         self.faces = faces
         self.stats.frames += 1
         self.stats.faces += len(faces)
-        if self.on_frame is not None:
+        for listener in list(self.listeners):
             try:
-                self.on_frame(out, faces)
+                listener(out, faces)
             except UserError as exc:
-                self.on_problem("events", exc.what, exc.fix)
-                self.on_frame = None
+                self.on_problem("events", exc.problem)
+                self.listeners.remove(listener)
             except Exception as exc:  # noqa: BLE001 - a listener's bug must not stop the stream
                 self.faults("frame listener", exc)
         keep = self._send(out)
@@ -122,12 +163,11 @@ class Stream:
         try:
             if record.kind == CARD:
                 return as_bgr(record.image), []
-            if self.pipeline is not None:
-                self.pipeline.async_detect = self.live
-                t = time.monotonic() if self.live else self.stats.frames / (self.source_fps or 30.0)
-                return self.pipeline.process(record.image, t)
-            out = as_bgr(record.image)  # detector or model still loading (or missing): the plain picture
-            return (cv2.flip(out, 1) if self.mirror else out), []
+            frame = cv2.flip(record.image, 1) if self.mirror else record.image
+            if self.pipeline is None:  # detector or model still loading (or missing): the plain picture
+                return as_bgr(frame), []
+            t = time.monotonic() if self.live else self.stats.frames / (self.source_fps or 30.0)
+            return self.pipeline.process(frame, t)
         except Exception as exc:  # noqa: BLE001 - Pipeline isolates its stages; this catches the rest
             self.faults("frame", exc)
             return self.error_card(record.image), []
@@ -142,7 +182,8 @@ class Stream:
             return bool(self.sink.send(out))
         except Exception as exc:  # noqa: BLE001 - a device unplugged mid-call, a full disk: say so, once
             area = getattr(self.sink, "area", "output")
-            self.on_problem(area, f"sending failed ({type(exc).__name__}: {exc})", getattr(self.sink, "fix", ""))
+            why = f"sending failed ({type(exc).__name__}: {exc})"
+            self.on_problem(area, Problem(why, getattr(self.sink, "fix", "")))
             _close(self.sink, area)
             self.sink, self.sink_failed = NullSink(), True
             return not self.stop_when_sink_fails
@@ -153,13 +194,13 @@ class Stream:
         try:
             still_open = self.preview.send(out)
         except Exception as exc:  # noqa: BLE001 - the preview is a convenience: never the stream's end
-            self.on_problem("preview", f"the preview window failed ({exc})", "")
+            self.on_problem("preview", Problem(f"the preview window failed ({exc})"))
             still_open = False
         if not still_open:
             why = getattr(getattr(self.preview, "window", None), "why_closed", lambda: "")()
             if why:
-                self.on_problem("preview", f"the preview window could not open ({why})",
-                                "start EmojiCall from your desktop session")
+                self.on_problem("preview", Problem(f"the preview window could not open ({why})",
+                                                   "start EmojiCall from your desktop session"))
             self.close_preview()
 
     def close_preview(self) -> None:
@@ -168,12 +209,14 @@ class Stream:
             _close(preview, "preview")
 
     # --- the loop ---------------------------------------------------------------------------------------
-    def run(self, read: Callable[[], Frame | None], *, stop: threading.Event | None = None,
+    def run(self, read: Callable[[], Frame | None] | None = None, *, stop: threading.Event | None = None,
             max_frames: int | None = None, before: Callable[[], None] | None = None) -> RunStats:
-        """Until `read` returns None, max_frames, the sink says stop, or `stop` is set. `before` runs before
-        each frame (the tray applies its queued menu actions there). Nothing is closed here."""
+        """Until `read` (default: the source's read_frame) returns None, max_frames, the sink says stop, or
+        `stop` is set. `before` runs before each frame (the tray applies its queued menu actions there).
+        Nothing is closed here."""
         stop = stop or threading.Event()
-        t0 = time.perf_counter()
+        read = read or (lambda: self.source.read_frame())
+        t0, cpu0 = time.perf_counter(), time.process_time()
         due = time.monotonic()
         while not stop.is_set() and (max_frames is None or self.stats.frames < max_frames):
             try:
@@ -193,6 +236,8 @@ class Stream:
                 else:
                     stop.wait(due - now)
         self.stats.seconds = time.perf_counter() - t0
+        self.stats.cpu_seconds = time.process_time() - cpu0
+        self.stats.dropped = getattr(self.source, "dropped", 0)
         return self.stats
 
     def close(self) -> None:

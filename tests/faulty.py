@@ -7,7 +7,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from conftest import ROOT
 from emojicall.errors import UserError
 from emojicall.sources import Source
 

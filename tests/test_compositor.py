@@ -176,11 +176,10 @@ def test_no_landmarks_no_rotation_haar(closeup):
 # --- smoothing on real clips -------------------------------------------------------------------------------
 
 def _run(name, n, detector="haar"):
-    from emojicall.classifier import EmotionClassifier
-    from emojicall.detectors import create_detector
-    from emojicall.pipeline import Pipeline
+    from emojicall import build
+    from emojicall.settings import Settings
 
-    pipe = Pipeline(create_detector(detector), EmotionClassifier(), Compositor(bundled_pack()))
+    pipe = build.pipeline(Settings(detector=detector), detector_fallback=False)
     raw, drawn = [], []
     for frame in clip(name, n):
         _, faces = pipe.process(frame)

@@ -11,14 +11,14 @@ import pyvirtualcam
 
 from conftest import ROOT, shared_path
 from emojicall import cards
-from emojicall.build import open_camera
+from emojicall.keeper import open_for_tray
 from emojicall.cards import NO_CAMERA as NO_CAMERA_TEXT, PAUSED as PAUSED_TEXT
 from emojicall.controller import Controller
 from emojicall.frames import fit
 from emojicall.detectors import create_detector
 from emojicall.errors import UserError
 from emojicall.settings import Settings
-from emojicall.sinks import VirtualCamSink
+from emojicall.vcam import VirtualCamSink
 
 CLIP = ("media", "videos", "webcam", "pyfeat_single_face_smile.mp4")  # 640x360, one face in all 72 frames
 
@@ -61,7 +61,7 @@ class Recorder:
         self.sources, self.reads, self.cams = [], [], []
 
     def source(self, spec, width, height):
-        src = open_camera(spec, width, height)
+        src = open_for_tray(spec, width, height)
         self.sources.append(src)
         read = src.read
 
@@ -74,13 +74,18 @@ class Recorder:
         return src
 
     def sink(self, size, fps):
-        sink = VirtualCamSink(size, fps, backend="emojicall-test")
+        sink = VirtualCamSink(size, fps, choice="emojicall-test")
         self.cams.append(sink.cam._backend)
         return sink
 
     @property
     def sent(self):
         return self.cams[0].frames
+
+
+def is_open(source) -> bool:
+    """Whether the clip's capture (inside the real-time player the tray wraps a file in) is still open."""
+    return getattr(source, "_src", source)._cap.isOpened()
 
 
 def model_name():
@@ -178,14 +183,17 @@ def test_switching_the_detector_applies_to_the_following_frames_without_stalling
     wait_until(lambda: ctl.faces, "a face")
     assert ctl.pipeline.detector.name == "haar" and not any(f.landmarks for f in ctl.faces)
 
-    def slow(name):  # a load as slow as MTCNN's TensorFlow import (seconds): the stream must not wait for it
-        time.sleep(2.0)
+    sent_while_loading = threading.Event()
+
+    def slow(name):  # a load that lasts until 20 frames went out meanwhile: the stream must not wait for it
+        start = len(rec.sent)
+        wait_until(lambda: len(rec.sent) >= start + 20, "20 frames while the detector loads")
+        sent_while_loading.set()
         return create_detector(name)
     ctl._detector_factory = slow
-    before = len(rec.sent)
     ctl.set_detector("mtcnn")
     wait_until(lambda: ctl.detector_name == "mtcnn", "MTCNN to load", timeout=300)
-    assert len(rec.sent) > before + 20  # frames kept going out (30 fps) while MTCNN loaded
+    assert sent_while_loading.is_set()
     assert ctl.pipeline.detector.name == "mtcnn"
     n = ctl.frames
     wait_until(lambda: ctl.frames >= n + 3 and ctl.faces, "MTCNN faces")
@@ -203,7 +211,7 @@ def test_pause_releases_the_camera_and_sends_the_paused_card_then_resume_reopens
     paused = cards.card(PAUSED_TEXT, (640, 360))
     assert sum(np.array_equal(out, paused) for out in frames_after(rec, 5)) == 5
     opened = len(rec.sources)
-    assert ctl.source is None and not rec.sources[-1]._cap.isOpened()  # the camera light goes off
+    assert ctl.source is None and not is_open(rec.sources[-1])  # the camera light goes off
     ctl.resume()
     plain = {f.tobytes() for f in clip_frames()}
     wait_until(lambda: len(rec.sources) == opened + 1, "the camera to reopen")
@@ -216,7 +224,7 @@ def test_quit_releases_the_camera_the_virtual_camera_and_the_threads(running):
     ctl.set_preview(False)
     assert ctl.stop(timeout=2.0)
     assert not ctl.running and rec.cams[0].closed
-    assert all(not s._cap.isOpened() for s in rec.sources)
+    assert all(not is_open(s) for s in rec.sources)
     assert not [t for t in threading.enumerate() if t.name == "emojicam"]
 
 
@@ -240,7 +248,7 @@ def test_a_missing_camera_sends_a_card_and_says_how_to_fix_it():
 def test_without_a_virtual_camera_backend_it_keeps_running_and_reports_the_fix():
     clip = shared_path(*CLIP)
     ctl = Controller(Settings(camera=str(clip), width=640, height=360, model=model_name()),
-                     sink_factory=lambda size, fps: VirtualCamSink(size, fps, backend="emojicall-refuse"))
+                     sink_factory=lambda size, fps: VirtualCamSink(size, fps, choice="emojicall-refuse"))
     ctl.start()
     try:
         wait_until(lambda: ctl.frames > 5, "frames")

@@ -5,7 +5,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emojicall.compositor import STYLES, Compositor, blend
+from emojicall.compositor import Compositor, blend
+from emojicall.settings import STYLES
 from emojicall.crop import crop_batch, crop_face, square_box
 from emojicall.emojis import bundled_pack, snap_side
 from emojicall.face import Face

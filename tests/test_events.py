@@ -17,13 +17,10 @@ SMILE = ("media", "videos", "webcam", "pyfeat_single_face_smile.mp4")
 def run_chain(clip, events_path, max_frames=None):
     """Plays `clip` through the chain as `run --events` does (file: t = frame / fps); returns the frame size
     and the faces of each frame."""
-    from emojicall.classifier import EmotionClassifier
-    from emojicall.compositor import Compositor
-    from emojicall.detectors import create_detector
-    from emojicall.emojis import bundled_pack
-    from emojicall.pipeline import Pipeline
+    from emojicall import build
+    from emojicall.settings import Settings
 
-    pipe = Pipeline(create_detector("haar"), EmotionClassifier(), Compositor(bundled_pack()))
+    pipe = build.pipeline(Settings(detector="haar"), detector_fallback=False)
     cap, per_frame, size = cv2.VideoCapture(str(clip)), [], None
     try:
         with EventWriter(events_path, cap.get(cv2.CAP_PROP_FPS), inputs=[clip]) as writer:

@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 
 from conftest import shared_path
+from emojicall import build
 from emojicall.classifier import EmotionClassifier
-from emojicall.compositor import Compositor
 from emojicall.detectors.base import as_bgr
 from emojicall.detectors.haar import HaarDetector
 from emojicall.emojis import bundled_pack
-from emojicall.pipeline import Pipeline, RateLimitedLog
+from emojicall.pipeline import RateLimitedLog
+from emojicall.settings import Settings
 from faulty import clip_frames, model_dir
 
 # Frames whose stage call fails. Not back to back: after a failed detection the tracker carries the boxes
@@ -71,8 +72,9 @@ def classifier():
 
 
 def _pipeline(detector=None, classifier=None, pack=None, every=3600.0):
-    p = Pipeline(detector or HaarDetector(), classifier or EmotionClassifier(model_dir()),
-                 Compositor(pack or bundled_pack()), detect_every=1)
+    settings = Settings(detector="haar", detect_every=1)
+    p = build.pipeline(settings, detector=detector or HaarDetector(), classifier=classifier or
+                       EmotionClassifier(model_dir()), compositor=build.emoji_compositor(settings, pack or bundled_pack()))
     p.faults = RateLimitedLog(every=every)
     return p
 

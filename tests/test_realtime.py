@@ -10,11 +10,10 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, shared_path
+from emojicall import build
 from emojicall.classifier import EmotionClassifier
-from emojicall.compositor import Compositor
 from emojicall.detectors.haar import HaarDetector
-from emojicall.emojis import bundled_pack
-from emojicall.pipeline import Pipeline
+from emojicall.settings import Settings
 from emojicall.sources import CaptureSource
 
 
@@ -72,7 +71,9 @@ def test_batched_and_per_face_classification_agree(model_dir):
 
 
 def run_pipeline(clip, model_dir, **options):
-    pipe = Pipeline(HaarDetector(), EmotionClassifier(model_dir), Compositor(bundled_pack()), **options)
+    live = options.pop("live", False)
+    pipe = build.pipeline(Settings(detector="haar", **options), detector=HaarDetector(),
+                          classifier=EmotionClassifier(model_dir), live=live)
     out = []
     for i, frame in enumerate(decode_all(clip)):
         out.append(pipe.process(frame)[1])
@@ -93,7 +94,7 @@ def test_detect_every_fifth_frame_still_overlays_every_frame_deterministically(c
 
 
 def test_async_detection_overlays_the_face(clip, model_dir):
-    pipe, faces = run_pipeline(clip, model_dir, detect_every=5, async_detect=True)
+    pipe, faces = run_pipeline(clip, model_dir, detect_every=5, live=True)
     assert pipe.faults.count == 0
     first = next(i for i, f in enumerate(faces) if f)
     assert first <= 3  # the first result comes back while frames keep flowing
@@ -104,14 +105,10 @@ def test_async_detection_overlays_the_face(clip, model_dir):
 def test_haar_pipeline_never_imports_tensorflow(clip, model_dir):
     code = f"""
 import sys, cv2
-from emojicall.classifier import EmotionClassifier
-from emojicall.compositor import Compositor
-from emojicall.detectors import create_detector
-from emojicall.emojis import bundled_pack
-from emojicall.pipeline import Pipeline
+from emojicall import build
+from emojicall.settings import Settings
 from emojicall.sources import CaptureSource
-p = Pipeline(create_detector("haar"), EmotionClassifier({str(model_dir)!r}), Compositor(bundled_pack()),
-             async_detect=True)
+p = build.pipeline(Settings(detector="haar", model={str(model_dir)!r}), live=True)
 src = CaptureSource({str(clip)!r})
 frames = faces = 0
 while frames < 40 and (frame := src.read()) is not None:

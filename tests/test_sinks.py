@@ -10,7 +10,8 @@ import pyvirtualcam
 
 from conftest import ROOT, shared_path
 from emojicall import cli
-from emojicall.sinks import FileSink, VirtualCamSink
+from emojicall.sinks import FileSink
+from emojicall.vcam import VirtualCamSink
 
 
 class CaptureBackend:
@@ -72,7 +73,7 @@ def test_run_to_virtual_camera_sends_every_processed_frame_as_bgr(capture_backen
 
 
 def test_virtual_sink_resizes_frames_of_another_size(capture_backend):
-    sink = VirtualCamSink((320, 240), 30, backend="emojicall-sinks-test")
+    sink = VirtualCamSink((320, 240), 30, choice="emojicall-sinks-test")
     image = cv2.imread(str(shared_path("media", "face_boxes", "silver_cc_frames", "1001_DFA_ANG_XX_f030.png")))
     sink.send(image)
     sink.close()

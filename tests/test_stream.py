@@ -33,7 +33,7 @@ class Keep(Sink):
 
 @pytest.fixture(scope="module")
 def pipeline():
-    p = build.build_pipeline(Settings(detector="haar"))
+    p = build.pipeline(Settings(detector="haar"))
     yield p
     p.close()
 
@@ -49,8 +49,7 @@ def clip_records(n_frames, then_cards=0):
 def test_a_card_goes_out_untouched_after_faces_were_tracked(pipeline):
     records, card = clip_records(12, then_cards=6)
     sink = Keep()
-    stream = Stream(sink)
-    stream.pipeline = pipeline
+    stream = Stream(sink, pipeline=pipeline)
     stats = stream.run(lambda: next(records, None))
     assert stats.frames == 18 and stats.faces >= 10  # the face was found and tracked before the loss
     for frame in sink.frames[12:]:
@@ -60,17 +59,15 @@ def test_a_card_goes_out_untouched_after_faces_were_tracked(pipeline):
 def test_a_sink_that_fails_mid_run_is_reported_once_and_closed_even_if_closing_fails(pipeline):
     records, _ = clip_records(20)
     sink, problems = Keep(fail_at=5, close_fails=True), []
-    stream = Stream(sink, on_problem=lambda *p: problems.append(p))
-    stream.pipeline = pipeline
+    stream = Stream(sink, pipeline=pipeline, on_problem=lambda area, problem: problems.append(problem))
     stats = stream.run(lambda: next(records, None))
     assert stats.frames == 20 and len(sink.frames) == 5 and sink.closed  # the stream went on without it
-    assert len(problems) == 1 and "No such device" in problems[0][1] and stream.sink_failed
+    assert len(problems) == 1 and "No such device" in problems[0].what and stream.sink_failed
 
 
 def test_stop_when_sink_fails_ends_the_run_at_that_frame(pipeline):
     records, _ = clip_records(20)
-    stream = Stream(Keep(fail_at=3), on_problem=lambda *p: None, stop_when_sink_fails=True)
-    stream.pipeline = pipeline
+    stream = Stream(Keep(fail_at=3), pipeline=pipeline, on_problem=lambda *p: None, stop_when_sink_fails=True)
     assert stream.run(lambda: next(records, None)).frames == 4
 
 
@@ -89,8 +86,8 @@ def test_a_read_or_listener_that_raises_costs_one_frame(pipeline):
             raise ValueError("listener bug")
 
     sink = Keep()
-    stream = Stream(sink, on_frame=listener)
-    stream.pipeline = pipeline
+    stream = Stream(sink, pipeline=pipeline)
+    stream.add_listener(listener)
     stats = stream.run(read)
     assert stats.frames == 11 and np.array_equal(sink.frames[2], cards.card(cards.ERROR, (640, 360)))
     assert stream.faults.count == 2
@@ -99,8 +96,7 @@ def test_a_read_or_listener_that_raises_costs_one_frame(pipeline):
 def test_output_size_letterboxes_every_frame(pipeline):
     records, _ = clip_records(3)
     sink = Keep()
-    stream = Stream(sink, size=(640, 480))
-    stream.pipeline = pipeline
+    stream = Stream(sink, pipeline=pipeline, size=(640, 480))
     stream.run(lambda: next(records, None))
     assert all(f.shape == (480, 640, 3) and not f[:50].any() for f in sink.frames)
 

@@ -120,10 +120,10 @@ def test_pause_item_greys_the_icon_shows_it_in_the_title_and_sends_the_card(tray
 
 
 def test_problems_and_their_fixes_show_in_the_title_the_menu_and_the_icon(tmp_path, monkeypatch):
-    from emojicall.sinks import VirtualCamSink
+    from emojicall.vcam import VirtualCamSink
     from emojicall.tray.menu import menu_text
 
-    app, ctl, rec = make_app(tmp_path, sink=lambda size, fps: VirtualCamSink(size, fps, backend="emojicall-refuse"))
+    app, ctl, rec = make_app(tmp_path, sink=lambda size, fps: VirtualCamSink(size, fps, choice="emojicall-refuse"))
     try:
         monkeypatch.delenv("DISPLAY", raising=False)
         fire(app, "Show preview")  # no display here: reported, the stream goes on
@@ -167,7 +167,7 @@ def test_quit_item_releases_camera_virtual_camera_and_worker(tray, tmp_path):
     app, ctl, rec = tray
     fire(app, "Quit")
     assert not ctl.running and rec.cams[0].closed
-    assert all(not s._cap.isOpened() for s in rec.sources)
+    assert all(not getattr(s, "_src", s)._cap.isOpened() for s in rec.sources)
     assert st.load(tmp_path / "settings.json").camera == str(shared_path(*CLIP))
 
 
@@ -223,7 +223,7 @@ print("ready", flush=True)
 end = time.monotonic() + 60
 while not (rec.cams[0].closed and not ctl.running) and time.monotonic() < end:
     time.sleep(0.05)
-print("released", not ctl.running, rec.cams[0].closed, all(not s._cap.isOpened() for s in rec.sources), flush=True)
+print("released", not ctl.running, rec.cams[0].closed, all(not getattr(s, "_src", s)._cap.isOpened() for s in rec.sources), flush=True)
 """
 
 

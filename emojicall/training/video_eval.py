@@ -132,29 +132,24 @@ def summarize(clips: list[dict]) -> dict:
             "confusion": confusion.tolist(), "labels": list(LABELS)}
 
 
-def app_chain(detector: str | None, model, tta: bool = True):
-    """The app's parts, built as the app builds them (build.py), for a Pipeline per clip with the app's defaults
-    (detect every 5th frame, smoothing), detection synchronous."""
+def app_pipeline(detector: str | None = None, model=None, **parts):
+    """The app's chain exactly as `run` builds it (build.pipeline, the app's Settings, detection in line so a
+    clip always scores the same); `parts` (a timed classifier, say) are used as they are."""
     import logging
 
     from .. import build
-    from ..compositor import Compositor
     from ..detectors import DEFAULT
     from ..settings import Settings
 
-    settings = Settings(detector=detector or DEFAULT, model=str(model or ""), tta=tta)
-    classifier = build.load_classifier(settings)
-    det, _ = build.load_detector(settings.detector, fallback=detector is None,
-                                 warn=logging.getLogger(__name__).warning)
-    return det, classifier, Compositor(build.load_pack(settings.pack))
+    settings = Settings(detector=detector or DEFAULT, model=str(model or ""))
+    return build.pipeline(settings, detector_fallback=detector is None, warn=logging.getLogger(__name__).warning,
+                          **parts)
 
 
-def run_app_chain(clips: list[Clip], detector, classifier, compositor) -> list[dict]:
-    from ..pipeline import Pipeline
-
+def run_app_chain(clips: list[Clip], pipe) -> list[dict]:
     out = []
     for clip in clips:
-        pipe = Pipeline(detector, classifier, compositor, async_detect=False)  # one per clip: fresh tracks
+        pipe.reset()  # each clip starts as a new call: no tracks, history or fades from the last one
         fps, shown = read_clip(clip, lambda frame: pipe.process(frame)[1])
         out.append(clip_result(clip, fps, shown))
     return out
@@ -163,11 +158,12 @@ def run_app_chain(clips: list[Clip], detector, classifier, compositor) -> list[d
 def evaluate_video(labels_csv: Path, *, detector: str | None = None, model=None, split: str | None = None,
                    json_out: Path | None = None, figures: Path | None = None) -> dict:
     clips, notes = read_labels(labels_csv, split)
-    det, classifier, compositor = app_chain(detector, model)
+    pipe = app_pipeline(detector, model)
+    det, classifier = pipe.detector, pipe.classifier
     try:
-        results = run_app_chain(clips, det, classifier, compositor)
+        results = run_app_chain(clips, pipe)
     finally:
-        det.close()
+        pipe.close()
     result = {"labels_csv": str(labels_csv), "split": split or "all", "detector": det.name,
               "model": str(classifier.model_dir), "tta": classifier.tta, "notes": notes}
     result.update(summarize(results))

@@ -20,26 +20,11 @@ _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    from ..compositor import STYLES
-    from ..detectors import NAMES
-    from ..model_files import DEFAULT_MODEL
+    from ..flags import add_stream_flags
 
     p = argparse.ArgumentParser(prog="emojicall tray", description="Tray icon; streams the camera to the "
                                 "EmojiCam virtual camera. Flags override the saved settings.")
-    p.add_argument("--camera", "--source", dest="camera",
-                   help="camera index (see `emojicall doctor`) or a video file to loop")
-    p.add_argument("--detector", choices=NAMES)
-    p.add_argument("--style", choices=STYLES, help="emoji over the face, badge beside it, or a text label")
-    p.add_argument("--emoji-dir", type=Path, help="folder with angry.png ... neutral.png (RGBA); added to the menu")
-    p.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=None, help="flip left-right")
-    p.add_argument("--overlay", action=argparse.BooleanOptionalAction, default=None,
-                   help="--no-overlay sends the plain camera picture")
-    p.add_argument("--fps", type=float, help="frame-rate cap for the virtual camera (default 30)")
-    p.add_argument("--width", type=int, help="virtual camera and capture width (default 1280)")
-    p.add_argument("--height", type=int, help="virtual camera and capture height (default 720)")
-    p.add_argument("--model", help=f"model folder or name under models/ (default: {DEFAULT_MODEL})")
-    p.add_argument("--vcam-backend", choices=("auto", "v4l2loopback", "obs", "unitycapture"),
-                   help="where to publish: auto (the one shown as EmojiCam first), or one backend")
+    add_stream_flags(p)
     p.add_argument("--config", type=Path, help="settings file (default: settings.json in your config folder)")
     return p.parse_args(argv)
 
@@ -47,22 +32,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def configure(args: argparse.Namespace):
     """The saved settings with the flags applied, and the settings file's path."""
     from .. import settings as st
+    from ..flags import settings_from
 
     path = args.config or st.default_path()
-    cfg = st.load(path)
-    for name in ("camera", "detector", "style", "mirror", "overlay", "fps", "width", "height", "model", "vcam_backend"):
-        value = getattr(args, name)
-        if value is not None:
-            setattr(cfg, name, value)
-    if args.emoji_dir is not None:
-        folder = str(args.emoji_dir.resolve())
-        cfg.pack = folder
-        if folder not in cfg.packs:
-            cfg.packs.append(folder)
-    bad = cfg.problems()
-    if bad:
-        raise UserError(bad[0][1], f"fix the --{bad[0][0][0].replace('_', '-')} flag (or the settings file {path})")
-    return cfg, path
+    return settings_from(args, st.load(path), where=f"the settings file {path}"), path
 
 
 class TrayApp:
@@ -136,6 +109,8 @@ class TrayApp:
         """No tray host: stream anyway, steered from the preview window's keys; closing the window (q, Esc)
         quits. Without a window (it could not open) it streams until Ctrl-C or SIGTERM. True when a tray host
         came up meanwhile (EmojiCall started at login before the desktop's panel): run() shows the icon then."""
+        from .actions import on_key
+
         if self._stopped.is_set():
             return False
         self.ctl.start()
@@ -203,28 +178,6 @@ class TrayApp:
             self.quit()
 
 
-KEYS = "o overlay, m mirror, p pause, d detector, s style; q or Esc in the window quits"
-
-
-def on_key(ctl, key: str) -> bool:
-    """A key from the preview window, for the menu's main actions; True when a setting changed."""
-    from ..compositor import STYLES
-    from ..detectors import NAMES
-
-    def cycle(options, current):
-        return options[(options.index(current) + 1) % len(options)] if current in options else options[0]
-
-    actions = {"o": lambda: ctl.set_overlay(not ctl.settings.overlay),
-               "m": lambda: ctl.set_mirror(not ctl.settings.mirror),
-               "p": lambda: ctl.resume() if ctl.paused else ctl.pause(),
-               "d": lambda: ctl.set_detector(cycle(NAMES, ctl.settings.detector)),
-               "s": lambda: ctl.set_style(cycle(STYLES, ctl.settings.style))}
-    if key.lower() not in actions:
-        return False
-    actions[key.lower()]()
-    return True
-
-
 def _block_signals() -> bool:
     """Block Ctrl-C and SIGTERM in this thread before any other thread exists (numpy's OpenBLAS and OpenCV
     start theirs when imported, so nothing heavy may be imported before this), so every thread inherits the
@@ -275,6 +228,7 @@ def _main(argv: list[str] | None, blocked: bool) -> int:
 
     from ..instance import InstanceLock
 
+    from .actions import KEYS
     from .host import NO_HOST_FIX, no_tray_host
 
     with InstanceLock():  # one EmojiCall at a time holds the camera and EmojiCam

@@ -6,8 +6,9 @@ import textwrap
 from pathlib import Path
 from typing import Callable
 
-from ..compositor import STYLES
 from ..detectors import NAMES as DETECTORS
+from ..settings import STYLES
+from .actions import BY_TEXT
 
 DETECTOR_TEXT = {"haar": "Haar", "mtcnn": "MTCNN", "blazeface": "BlazeFace"}
 STYLE_TEXT = {"emoji": "Emoji over the face", "badge": "Badge beside the face", "label": "Emotion label"}
@@ -84,23 +85,24 @@ def build_menu(ctl, *, cameras: Callable[[], list], on_change: Callable[[], None
         yield Menu.SEPARATOR
         yield Item("Rescan cameras", lambda icon, item: on_rescan())
 
-    def toggle(on, off, is_on):
-        return lambda: (off if is_on() else on)()
+    def check(text, **kw):  # a check item of the action table
+        action = BY_TEXT[text]
+        return Item(text, act(lambda: action.run(ctl)), checked=lambda _: action.is_on(ctl), **kw)
 
     return Menu(
         Item(lambda _: status_line(ctl), None, enabled=False),
         *[problem(i) for i in range(MAX_PROBLEM_LINES)],
         Menu.SEPARATOR,
-        Item("Overlay", act(lambda: ctl.set_overlay(not ctl.settings.overlay)), checked=lambda _: ctl.settings.overlay),
+        check("Overlay"),
         Item("Detector", Menu(*[radio(DETECTOR_TEXT.get(n, n), lambda n=n: ctl.set_detector(n),
                                       lambda n=n: ctl.settings.detector == n) for n in DETECTORS])),
         Item("Style", Menu(*[radio(STYLE_TEXT[s], lambda s=s: ctl.set_style(s), lambda s=s: ctl.settings.style == s)
                              for s in STYLES])),
         Item("Emoji pack", Menu(packs)),
-        Item("Mirror", act(lambda: ctl.set_mirror(not ctl.settings.mirror)), checked=lambda _: ctl.settings.mirror),
+        check("Mirror"),
         Item("Camera", Menu(camera_items)),
         Menu.SEPARATOR,
-        Item("Pause", act(toggle(ctl.pause, ctl.resume, lambda: ctl.paused)), checked=lambda _: ctl.paused),
+        check("Pause"),
         Item("Show preview", act(lambda: ctl.set_preview(not ctl.preview)), checked=lambda _: ctl.preview,
              default=True),
         Item("Start at login", act(lambda: _guard(ctl, "start at login",

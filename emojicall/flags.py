@@ -1,0 +1,62 @@
+"""The flags `emojicall run` and `emojicall tray` share, parsed one way and turned into Settings in one place.
+Every flag defaults to None, meaning "keep the base": Settings' defaults for `run`, the saved file for the tray."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .errors import UserError
+from .settings import STYLES, Settings
+
+FIELDS = ("camera", "detector", "style", "mirror", "overlay", "show_label", "model", "tta", "detect_every",
+          "vcam_backend", "width", "height", "fps")
+
+
+def add_stream_flags(p: argparse.ArgumentParser) -> None:
+    from .detectors import DEFAULT, NAMES
+    from .model_files import DEFAULT_MODEL
+    from .vcam import CHOICES
+
+    on_off = argparse.BooleanOptionalAction
+    p.add_argument("--camera", "--source", dest="camera",
+                   help="camera index (`emojicall doctor` lists them), video file, image or folder, or 'demo'")
+    p.add_argument("--detector", choices=NAMES, help=f"{DEFAULT} (default: reads real video best, on LiteRT) | "
+                   "blazeface (the fastest) | haar (OpenCV's cascade; stands in when the default cannot start)")
+    p.add_argument("--style", choices=STYLES, help="emoji (over the face) | badge (beside it) | label (text)")
+    p.add_argument("--emoji-dir", type=Path, help="folder with angry.png ... neutral.png (RGBA) to use instead")
+    p.add_argument("--mirror", action=on_off, help="flip left-right (meeting apps mirror the self-view already)")
+    p.add_argument("--overlay", action=on_off, help="--no-overlay sends the plain camera picture")
+    p.add_argument("--show-label", action=on_off, help="also write the emotion's name above each face")
+    p.add_argument("--model", help=f"model folder or name under models/ (default: {DEFAULT_MODEL})")
+    p.add_argument("--tta", action=on_off, help="also classify each face's mirror image and average (on by "
+                   "default; the default model holds the mirror view itself, so it costs nothing there)")
+    p.add_argument("--detect-every", type=int, help="run the detector every N frames, optical-flow tracking "
+                   "between (default 5)")
+    p.add_argument("--vcam-backend", choices=CHOICES, help="where the virtual camera is published (auto: the one "
+                   "that shows as EmojiCam first; `emojicall doctor` says which)")
+    p.add_argument("--width", type=int, help="virtual camera and camera capture width (default 1280)")
+    p.add_argument("--height", type=int, help="virtual camera and camera capture height (default 720)")
+    p.add_argument("--fps", type=float, help="frame-rate cap for the virtual camera (default: the tray 30, "
+                   "`run` the source's rate)")
+
+
+def settings_from(args: argparse.Namespace, base: Settings | None = None, where: str = "") -> Settings:
+    """`base` with every flag given applied; a value the app cannot use is one line naming its flag (and
+    `where` the other values came from, e.g. the settings file)."""
+    cfg = base if base is not None else Settings()
+    for name in FIELDS:
+        value = getattr(args, name, None)
+        if value is not None:
+            setattr(cfg, name, value)
+    if getattr(args, "emoji_dir", None) is not None:
+        folder = str(args.emoji_dir.resolve())
+        cfg.pack = folder
+        if folder not in cfg.packs:
+            cfg.packs.append(folder)
+    bad = cfg.problems()
+    if bad:
+        fields, why = bad[0]
+        given = [f for f in fields if getattr(args, f, None) is not None]
+        flag = f"the --{(given or fields)[0].replace('_', '-')} flag"
+        raise UserError(why, f"fix {flag}" + (f" (or {where})" if where and not given else ""))
+    return cfg
