@@ -16,37 +16,23 @@ from . import model_files as mf
 from .crop import crop_batch, load_framings
 from .errors import UserError
 from .labels import LABELS
-from .quiet import native_stderr_silenced
 
 BACKENDS = ("tflite", "keras")
 
 
 class TFLiteRunner:
     def __init__(self, path: Path, num_threads: int = 1):
-        try:
-            from ai_edge_litert.interpreter import Interpreter
-        except ImportError:  # older installs: the same interpreter inside TensorFlow
-            from tensorflow.lite.python.interpreter import Interpreter
-        try:
-            with native_stderr_silenced():  # LiteRT prints an INFO line to fd 2 when it creates XNNPACK
-                self._it = Interpreter(model_path=str(path), num_threads=num_threads)
-                self._it.allocate_tensors()
-        except (ValueError, RuntimeError) as exc:
-            raise UserError(f"cannot load model {path} ({str(exc).splitlines()[0]}): re-export or re-download it") from None
-        self._in = self._it.get_input_details()[0]["index"]
-        self._out = self._it.get_output_details()[0]["index"]
-        self.input_shape = tuple(int(v) for v in self._it.get_input_details()[0]["shape"])
-        self.output_shape = tuple(int(v) for v in self._it.get_output_details()[0]["shape"])
-        self._batch = self.input_shape[0]
+        from .litert import LiteModel
+
+        self._model = LiteModel(path, fix="re-export or re-download it", num_threads=num_threads)
+        self.output_shape = self._model.outputs[0][1]
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return self._model.input_shape
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
-        if batch.shape[0] != self._batch:
-            self._it.resize_tensor_input(self._in, [batch.shape[0], *self.input_shape[1:]])
-            self._it.allocate_tensors()
-            self._batch = batch.shape[0]
-        self._it.set_tensor(self._in, batch)
-        self._it.invoke()
-        return self._it.get_tensor(self._out).copy()
+        return self._model(batch)[0].copy()
 
 
 class KerasRunner:

@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import UserError
 from ..face import Face
 from ..paths import models_root
-from ..quiet import native_stderr_silenced
+from ..litert import LiteModel
 from .base import Detector
 
 # name -> (file, input size, anchor strides, two anchors per cell (interpolated_scale_aspect_ratio 1.0)?)
@@ -87,25 +87,11 @@ class BlazeFaceDetector(Detector):
             raise UserError(f"unknown BlazeFace model '{model}'", f"use one of {', '.join(MODELS)}")
         file, self.size, strides, two_per_cell = MODELS[model]
         self.model, self.min_score = model, min_score
-        path = Path(model_dir or models_root() / "blazeface") / file
-        if not path.is_file():
-            raise UserError(f"BlazeFace model {path} is missing", "reinstall EmojiCall (`pip install .`)")
-        try:
-            from ai_edge_litert.interpreter import Interpreter
-        except ImportError:  # no LiteRT wheel (Intel macOS): the same interpreter inside TensorFlow
-            from tensorflow.lite.python.interpreter import Interpreter
-        try:
-            with native_stderr_silenced():  # LiteRT prints an INFO line to fd 2 when it creates XNNPACK
-                self._it = Interpreter(model_path=str(path), num_threads=num_threads)
-                self._it.allocate_tensors()
-        except (ValueError, RuntimeError) as exc:
-            raise UserError(f"cannot load BlazeFace model {path} ({str(exc).splitlines()[0]})",
-                            "reinstall EmojiCall (`pip install .`)") from None
-        self._in = self._it.get_input_details()[0]["index"]
-        outs = self._it.get_output_details()
+        self._model = LiteModel(Path(model_dir or models_root() / "blazeface") / file, what="BlazeFace model",
+                                num_threads=num_threads)
         # regressors (16 values per anchor) and scores (1): told apart by shape, since names differ per file
-        self._reg = next(d["index"] for d in outs if d["shape"][-1] == 16)
-        self._cls = next(d["index"] for d in outs if d["shape"][-1] == 1)
+        widths = [shape[-1] for _, shape in self._model.outputs]
+        self._reg, self._cls = widths.index(16), widths.index(1)
         self.anchors = ssd_anchors(self.size, strides, two_per_cell)
         self._canvas = np.zeros((self.size, self.size, 3), np.uint8)
 
@@ -124,11 +110,10 @@ class BlazeFaceDetector(Detector):
 
     def decode(self, tensor: np.ndarray):
         """One (1, S, S, 3) tensor in -1..1 -> boxes (x0, y0, x1, y1), keypoints and scores in 0..1 of it."""
-        self._it.set_tensor(self._in, tensor)
-        self._it.invoke()
-        logits = self._it.get_tensor(self._cls)[0, :, 0]
+        outputs = self._model(tensor)
+        logits = outputs[self._cls][0, :, 0]
         keep = np.flatnonzero(logits > np.log(self.min_score / (1 - self.min_score)))
-        raw = self._it.get_tensor(self._reg)[0, keep].reshape(-1, 8, 2) / self.size
+        raw = outputs[self._reg][0, keep].reshape(-1, 8, 2) / self.size
         anchors = self.anchors[keep][:, None, :]
         centre, half = raw[:, 0] + anchors[:, 0], raw[:, 1] / 2
         boxes = np.concatenate([centre - half, centre + half], axis=1)

@@ -22,7 +22,7 @@ import numpy as np
 from ..errors import UserError
 from ..face import Face
 from ..paths import models_root
-from ..quiet import native_stderr_silenced
+from ..litert import LiteModel
 from .base import Detector
 
 # Tuned for a webcam at arm's length: faces of 40+ px in the (at most) 640-wide copy detection runs on.
@@ -87,42 +87,18 @@ class _LiteMTCNN:
     the nets' outputs match Keras to 5e-7 (bench/convert_mtcnn.py)."""
 
     def __init__(self, folder):
-        try:
-            from ai_edge_litert.interpreter import Interpreter
-        except ImportError:  # no LiteRT wheel (Intel macOS): the same interpreter inside TensorFlow
-            from tensorflow.lite.python.interpreter import Interpreter
-        self._interpreter, self._paths = Interpreter, {}
-        for net in ("pnet", "rnet", "onet"):
-            path = Path(folder) / f"{net}.tflite"
-            if not path.is_file():
-                raise UserError(f"MTCNN model {path} is missing", "reinstall EmojiCall (`pip install .`)")
-            self._paths[net] = path
-        self._pnets: dict[tuple[int, int], object] = {}  # one per pyramid level size: no re-allocation a frame
-        self._rnet, self._onet = self._load("rnet"), self._load("onet")
+        self._folder = Path(folder)
+        self._pnets: dict[tuple[int, int], LiteModel] = {}  # one per pyramid level size: no re-allocation a frame
         self._load("pnet", (1, 12, 12, 3))  # a broken file fails here, not on the first frame
+        self._rnet, self._onet = self._load("rnet"), self._load("onet")
 
-    def _load(self, net, shape=None):
-        try:
-            with native_stderr_silenced():  # LiteRT prints an INFO line to fd 2 when it creates XNNPACK
-                it = self._interpreter(model_path=str(self._paths[net]), num_threads=1)
-                if shape is not None:  # PNet's stored 1x1 input is too small for its convolutions
-                    it.resize_tensor_input(it.get_input_details()[0]["index"], shape)
-                it.allocate_tensors()
-        except (ValueError, RuntimeError) as exc:
-            raise UserError(f"cannot load MTCNN model {self._paths[net]} ({str(exc).splitlines()[0]})",
-                            "reinstall EmojiCall (`pip install .`)") from None
-        return it
+    def _load(self, net, shape=None) -> LiteModel:
+        return LiteModel(self._folder / f"{net}.tflite", what="MTCNN model", input_shape=shape)
 
     @staticmethod
-    def _run(it, x):
+    def _run(model: LiteModel, x):
         """Outputs keyed by their last dimension: 4 box offsets, 2 class scores, 10 landmarks."""
-        index = it.get_input_details()[0]["index"]
-        if tuple(it.get_input_details()[0]["shape"]) != x.shape:
-            it.resize_tensor_input(index, x.shape)
-            it.allocate_tensors()
-        it.set_tensor(index, x)
-        it.invoke()
-        return {int(d["shape"][-1]): it.get_tensor(d["index"]) for d in it.get_output_details()}
+        return model.by_width(x)
 
     def _pnet(self, x):
         key = x.shape[1:3]
