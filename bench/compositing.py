@@ -66,7 +66,9 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=300)
     ap.add_argument("--out", default=str(ROOT / "bench" / "compositing.md"))
     args = ap.parse_args()
-    from emojicall.compositor import Compositor, blend, blend_reference
+    from emojicall.compositor import Compositor, blend
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from test_compositor import blend_reference  # the oracle lives with its tests
     from emojicall.emojis import EmojiPack, Sprite
     from emojicall.face import Face
     from emojicall.labels import LABELS

@@ -60,19 +60,6 @@ def _blend_faded(roi: np.ndarray, bgr: np.ndarray, alpha: np.ndarray, opacity: f
     cv2.add(cv2.convertScaleAbs(bgr, alpha=opacity), under, dst=roi)
 
 
-def blend_reference(frame: np.ndarray, bgra: np.ndarray, x: int, y: int) -> None:
-    """The float blend that blend() replaced (20 ms for a 500 px face): the oracle of its tests and bench."""
-    h, w = bgra.shape[:2]
-    fh, fw = frame.shape[:2]
-    x0, y0, x1, y1 = max(0, x), max(0, y), min(fw, x + w), min(fh, y + h)
-    if x1 <= x0 or y1 <= y0:
-        return
-    src = bgra[y0 - y:y1 - y, x0 - x:x1 - x]
-    alpha = src[..., 3:4].astype(np.float32) * (1 / 255.0)
-    roi = frame[y0:y1, x0:x1]
-    roi[:] = (src[..., :3] * alpha + roi * (1 - alpha)).astype(np.uint8)
-
-
 @dataclass
 class Placement:
     """One emoji as drawn: centre, side before snapping, angle, label and opacity."""

@@ -3,8 +3,6 @@ missing. Exit code 0 only when everything needed is there."""
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
-import importlib.util
 import platform
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,21 +98,19 @@ def check_packs(packs: list[str]) -> list[Check]:
 
 
 def check_detectors(chosen: str) -> list[Check]:
-    from .detectors import create_detector
+    """Each detector started as the app starts it (Haar's cascade from OpenCV; BlazeFace and MTCNN from their
+    LiteRT files in models/); only the chosen one, and Haar that stands in for it, are needed."""
+    from .detectors import FALLBACK, NAMES, create_detector
 
-    try:
-        create_detector("haar").close()
-        haar = Check("detector haar", True, "OpenCV cascade loads")
-    except UserError as exc:
-        haar = Check("detector haar", False, str(exc), "`pip install 'opencv-python>=4.10,<5'`")
-    missing = [m for m in ("mtcnn", "tensorflow") if importlib.util.find_spec(m) is None]
-    if missing:
-        mtcnn = Check("detector mtcnn", False, f"{' and '.join(missing)} not installed",
-                      "`pip install 'mtcnn>=1.0,<2' 'tensorflow>=2.16,<2.22'`", needed=chosen == "mtcnn")
-    else:
-        versions = ", ".join(f"{m} {importlib.metadata.version(m)}" for m in ("mtcnn", "tensorflow"))
-        mtcnn = Check("detector mtcnn", True, f"{versions} installed (TensorFlow loads when MTCNN is picked)")
-    return [haar, mtcnn]
+    checks = []
+    for name in NAMES:
+        try:
+            create_detector(name).close()
+            checks.append(Check(f"detector {name}", True, "starts" + (" (chosen)" if name == chosen else "")))
+        except UserError as exc:
+            checks.append(Check(f"detector {name}", False, exc.what, exc.fix or "reinstall EmojiCall (`pip install .`)",
+                                needed=name in (chosen, FALLBACK)))
+    return checks
 
 
 def check_tray() -> Check:

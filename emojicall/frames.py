@@ -17,10 +17,6 @@ class Frame:
     image: np.ndarray
     kind: str = CAMERA
 
-    @property
-    def is_camera(self) -> bool:
-        return self.kind == CAMERA
-
 
 def as_bgr(frame: np.ndarray) -> np.ndarray:
     """Accept gray, BGR and BGRA frames alike: cameras and image folders produce all three."""

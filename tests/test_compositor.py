@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import shared_path
-from emojicall.compositor import HOLD_S, Compositor, blend, blend_reference, roll_degrees
+from emojicall.compositor import HOLD_S, Compositor, blend, roll_degrees
 from emojicall.emojis import CACHE_BYTES, EmojiPack, Sprite, bundled_pack
 from emojicall.errors import UserError
 from emojicall.face import Face
@@ -18,6 +18,20 @@ from emojicall.labels import LABELS
 from emojicall.motion import OneEuro
 from emojicall.paths import bundled_emojis
 from faulty import clip_frames
+
+
+def blend_reference(frame: np.ndarray, bgra: np.ndarray, x: int, y: int) -> None:
+    """The float blend that blend() replaced (20 ms for a 500 px face): the oracle of its tests and of
+    bench/compositing.py."""
+    h, w = bgra.shape[:2]
+    fh, fw = frame.shape[:2]
+    x0, y0, x1, y1 = max(0, x), max(0, y), min(fw, x + w), min(fh, y + h)
+    if x1 <= x0 or y1 <= y0:
+        return
+    src = bgra[y0 - y:y1 - y, x0 - x:x1 - x]
+    alpha = src[..., 3:4].astype(np.float32) * (1 / 255.0)
+    roi = frame[y0:y1, x0:x1]
+    roi[:] = (src[..., :3] * alpha + roi * (1 - alpha)).astype(np.uint8)
 
 
 def clip(name, n):

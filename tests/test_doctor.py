@@ -24,8 +24,12 @@ def test_doctor_reports_every_part_and_fails_when_a_needed_one_is_missing(tmp_pa
     save(Settings(model="mlp"), cfg)
     r = _doctor("--config", str(cfg))
     names = [line.split()[1] for line in r.stdout.splitlines()[1:-1] if line[2:6].strip() in ("ok", "FAIL", "warn")]
-    assert names == ["camera", "virtual", "model", "emoji", "detector", "detector", "tray"], r.stdout
-    assert "ok    model" in r.stdout and "ok    emoji pack (bundled)" in r.stdout and "ok    detector haar" in r.stdout
+    assert names == ["camera", "virtual", "model", "emoji", "detector", "detector", "detector", "tray"], r.stdout
+    assert "ok    model" in r.stdout and "ok    emoji pack (bundled)" in r.stdout
+    # Each detector started as the app starts it: MTCNN and BlazeFace from their LiteRT files.
+    lines = [" ".join(line.split()) for line in r.stdout.splitlines()]
+    for line in ("ok detector haar starts", "ok detector mtcnn starts (chosen)", "ok detector blazeface starts"):
+        assert line in lines, r.stdout
     linux = sys.platform.startswith("linux")
     if linux and not Path("/sys/module/v4l2loopback").exists():
         assert "FAIL  virtual camera        v4l2loopback is not loaded" in r.stdout

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, shared_path
+from emojicall.frames import CAMERA
 from emojicall import build
 from emojicall.classifier import EmotionClassifier
 from emojicall.detectors.haar import HaarDetector
@@ -53,7 +54,7 @@ def test_the_camera_reader_hands_over_the_newest_frame(clip):
                 break
             time.sleep(0.05)
         record = reader.read_frame()
-        assert record.is_camera and reader.seq == len(expected) and np.array_equal(record.image, expected[-1])
+        assert record.kind == CAMERA and reader.seq == len(expected) and np.array_equal(record.image, expected[-1])
         assert reader.dropped == len(expected) - 1
     finally:
         reader.close()

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import shared_path
+from emojicall.frames import CAMERA
 from emojicall.cards import BACKGROUND, card
 from emojicall.errors import UserError
 from emojicall.cards import LOST as LOST_TEXT
@@ -168,7 +169,7 @@ def test_a_fault_inside_the_reader_thread_reconnects_instead_of_ending_it(frames
     src = ResilientSource(rig.open, grace=0.1, retry_reads=0, backoff=(0.05, 0.2))
     try:
         _read_until(src, lambda o: rig.attempts >= 2 and calls["n"] >= 10, seconds=30)
-        assert src.read_frame().is_camera and not src.lost  # fresh frames again from the reopened camera
+        assert src.read_frame().kind == CAMERA and not src.lost  # fresh frames again from the reopened camera
     finally:
         src.close()
     assert all(cam.closed for cam in rig.opened)

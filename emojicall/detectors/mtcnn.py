@@ -28,7 +28,6 @@ from .base import Detector
 # Tuned for a webcam at arm's length: faces of 40+ px in the (at most) 640-wide copy detection runs on.
 # bench/detectors.py measures this against the package defaults (docs/detectors.md).
 TUNED = dict(max_width=640, min_face_size=40, scale_factor=0.709, thresholds_stages=(0.6, 0.7, 0.8))
-PACKAGE_DEFAULTS = dict(max_width=0, min_face_size=20, scale_factor=0.709, thresholds_stages=(0.6, 0.7, 0.8))
 
 
 def _pyramid(width, height, min_face_size, scale_factor, min_size=12):
