@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from emojicall.detectors.scoring import load_boxes, match  # noqa: E402
+from emojicall.training.boxes import load_boxes, match  # noqa: E402
 
 MEDIA = ROOT.parent / "shared" / "media"
 BOXES = MEDIA / "face_boxes"

@@ -1,7 +1,7 @@
 """Ground-truth face boxes from ../shared/media/face_boxes, scored with the detectors' own matching."""
 from pathlib import Path
 
-from emojicall.detectors.scoring import load_boxes, match as match_detections
+from emojicall.training.boxes import load_boxes, match as match_detections
 
 
 def load_gt(root: Path, csv_name: str = "annotations.csv", min_size: int = 20) -> dict[str, list]:

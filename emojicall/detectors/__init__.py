@@ -1,16 +1,17 @@
-"""Face detectors behind one interface. Implementations are imported on first use so that choosing
-Haar never imports TensorFlow."""
+"""Face detectors behind one interface (`detect(frame) -> list[Face]`). Implementations are imported on first use,
+so a run loads only the detector it uses."""
 from __future__ import annotations
 
 from ..errors import UserError
 from .base import Detector
 
-# BlazeFace runs on LiteRT alone; MTCNN on TensorFlow unless created with backend="litert" (docs/detectors.md).
+# BlazeFace and MTCNN run on LiteRT (models/blazeface, models/mtcnn); MTCNN on TensorFlow only when created
+# with backend="tensorflow", for comparisons (docs/detectors.md).
 _REGISTRY = {"haar": ("haar", "HaarDetector"), "mtcnn": ("mtcnn", "MTCNNDetector"),
              "blazeface": ("blazeface", "BlazeFaceDetector")}
 NAMES = tuple(_REGISTRY)
-# MTCNN finds more webcam-sized faces with no false ones and is as fast as Haar once tracking carries the boxes
-# (docs/detectors.md); Haar needs no TensorFlow, so it stands in when MTCNN cannot load.
+# MTCNN reads real video best with the default model (docs/real_faces.md); Haar needs only OpenCV, so it stands
+# in when the default cannot start (a damaged install).
 DEFAULT, FALLBACK = "mtcnn", "haar"
 
 
@@ -28,7 +29,7 @@ def create_detector(name: str, **options) -> Detector:
     try:
         mod = importlib.import_module(module if "." in module else f"{__name__}.{module}")
         return getattr(mod, cls)(**options)
-    except ImportError as exc:  # MTCNN's TensorFlow missing or broken: say so in one line
+    except ImportError as exc:  # a runtime missing or broken (LiteRT, or TensorFlow for MTCNN's comparison)
         raise UserError(f"detector '{name}' cannot start ({exc}): reinstall EmojiCall "
                         f"(`pip install .`) or pick another detector ({', '.join(_REGISTRY)})") from None
 
