@@ -57,16 +57,16 @@ def settled(target: dict | None, limit: float = 3.0) -> dict:
     return now
 
 
-def session(clip: Path, model: Path, detector: str, frames: int, every: int, samples: list | None = None) -> dict:
+def session(clip: Path, model: Path, detector: str, frames: int, every: int, samples: list | None = None,
+            live: bool = True) -> dict:
     from emojicall import build
     from emojicall.settings import Settings
     from emojicall.sources import CaptureSource, Source
     from emojicall.stream import Stream
 
     class LoopingClip(Source):
-        live = True  # detection on its own thread, as for a camera
-
         def __init__(self):
+            self.live = live  # detection on its own thread, as for a camera; off: in line, the same every run
             self.cap, self.loops = CaptureSource(clip), 1
             self.fps, self.name = self.cap.fps, self.cap.name
 
@@ -116,17 +116,20 @@ def main(argv=None) -> int:
     p.add_argument("--detector", help="default: the app's default detector")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "soak.json")
     p.add_argument("--note", default="", help="what else ran on the machine")
+    p.add_argument("--file-mode", action="store_true", help="detect in line, as for a file, instead of on a worker "
+                   "thread as for a camera: the face count then does not depend on the machine's speed (the tests)")
     args = p.parse_args(argv)
     if not args.clip.is_file():
         raise SystemExit(f"clip not found: {args.clip}: the shared media folder must sit beside the project")
     from emojicall.detectors import DEFAULT
 
     model, detector = args.model or default_model(), args.detector or DEFAULT
-    session(args.clip, model, detector, 100, args.every)  # warm-up session: pools and caches that live for the process
+    # A warm-up session: pools and caches that live for the process.
+    session(args.clip, model, detector, 100, args.every, live=not args.file_mode)
     before = settled(None)
     samples: list = []
     t0 = time.perf_counter()
-    result = session(args.clip, model, detector, args.frames, args.every, samples)
+    result = session(args.clip, model, detector, args.frames, args.every, samples, live=not args.file_mode)
     after = settled(before)
     base = next(s for s in samples if s["frame"] >= args.warmup)["rss_mb"]
     later = [s["rss_mb"] for s in samples if s["frame"] >= args.warmup]

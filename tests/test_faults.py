@@ -203,11 +203,12 @@ def test_short_soak_leaks_no_memory_files_or_threads(tmp_path):
     out = tmp_path / "soak.json"
     r = subprocess.run([sys.executable, str(ROOT / "bench" / "soak.py"), "--frames", "400", "--warmup", "150",
                         "--every", "50", "--clip", str(clip), "--model", str(model_dir()), "--out", str(out),
-                        "--detector", "haar"],  # MTCNN's RSS settles over ~10,000 frames: bench/soak.py covers it
+                        "--detector", "haar",  # MTCNN's RSS settles over ~10,000 frames: bench/soak.py covers it
+                        "--file-mode"],  # detection in line: the face count below holds however busy the CPU is
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     report = json.loads(out.read_text())
     assert report["frames"] == 400 and report["clip_loops"] >= 5 and report["faults"] == 0
-    assert report["faces"] > 300  # the clip has a face in every frame: the overlay really ran
+    assert report["faces"] >= 390  # the clip has a face in every frame: the overlay really ran
     assert report["leaks"] == {"fds": 0, "threads_python": 0, "threads_native": 0}, (report["before"], report["after"])
     assert report["rss_growth_after_warmup"] <= 0.05, report["samples"]

@@ -72,12 +72,19 @@ def test_run_to_virtual_camera_sends_every_processed_frame_as_bgr(capture_backen
     assert np.mean(np.abs(sent[0][corner].astype(int) - raw[corner])) < 2  # not RGB-swapped, not mirrored
 
 
-def test_virtual_sink_resizes_frames_of_another_size(capture_backend):
+def test_virtual_sink_letterboxes_frames_of_another_size(capture_backend):
+    """A 16:9 camera frame into a 4:3 virtual camera: scaled whole, black bars above and below, never stretched."""
     sink = VirtualCamSink((320, 240), 30, choice="emojicall-sinks-test")
-    image = cv2.imread(str(shared_path("media", "face_boxes", "silver_cc_frames", "1001_DFA_ANG_XX_f030.png")))
+    image = cv2.VideoCapture(str(shared_path("media", "videos", "bench_720p_closeup.mp4"))).read()[1]
+    assert image.shape[:2] == (720, 1280)
     sink.send(image)
     sink.close()
-    assert capture_backend.instances[-1].frames[0].size == 320 * 240 * 3
+    sent = capture_backend.instances[-1].frames[0].reshape(240, 320, 3)
+    bar = (240 - 180) // 2  # 1280x720 scaled to 320x180
+    assert not sent[:bar].any() and not sent[-bar:].any()
+    picture = sent[bar:bar + 180]
+    expected = cv2.resize(image, (320, 180), interpolation=cv2.INTER_AREA)
+    assert np.mean(np.abs(picture.astype(int) - expected)) < 2  # the whole picture, BGR, unstretched
 
 
 def test_without_a_virtual_camera_run_says_how_to_get_one():

@@ -5,21 +5,22 @@ import cv2
 import numpy as np
 import pytest
 
-from emojicall.classifier import EmotionClassifier
-from emojicall.detectors.haar import HaarDetector
+from conftest import shared_path
+from emojicall import build
+from emojicall.detectors import create_detector
 from emojicall.face import Face
+from emojicall.settings import Settings
 from emojicall.smoother import EmotionSmoother
-from conftest import ROOT, shared_path
 
 CREMA = ("media", "videos", "expressions", "cremad_actor1001")
 
 
 @pytest.fixture(scope="module")
 def probs():
-    model = next((ROOT / "models" / n for n in ("cnn", "mlp") if (ROOT / "models" / n / "meta.json").is_file()), None)
-    if model is None:
-        pytest.skip("needs a trained model in models/cnn or models/mlp")
-    clf, det = EmotionClassifier(model), HaarDetector()
+    """The default model and detector, as the app runs them, on four of CREMA-D actor 1001's acted clips."""
+    settings = Settings()
+    clf, det = build.load_classifier(settings), create_detector(settings.detector)
+    clf.use_detector(det.name)
     out = {}
     for code in ("NEU", "HAP", "ANG", "SAD"):
         cap, seq = cv2.VideoCapture(str(shared_path(*CREMA, f"1001_DFA_{code}_XX.flv"))), []
@@ -59,15 +60,17 @@ def test_single_frame_flip_never_changes_the_emoji(probs):
     assert spikes, "the model gives one class for everything: cannot make a flip"
     raw, smooth = shown(spiked), shown(spiked, EmotionSmoother())
     assert all(raw[k] != raw[k - 1] for k in spikes)  # the raw argmax does flip on them
-    for k in spikes:
-        assert smooth[k] == smooth[k - 1] and smooth[k + 1] == smooth[k - 1], f"flipped at frame {k}"
+    for k in spikes:  # the odd frame's class never shows where the clip without it would not show it
+        odd = spiked[k].argmax()
+        assert all(smooth[j] != odd or clean[j] == odd for j in (k, k + 1)), f"flipped to {odd} at frame {k}"
     assert switches(smooth) <= switches(clean)
 
 
 def test_fewer_switches_on_still_faces(probs):
     raw = sum(switches(shown(probs[c])) for c in probs)
     smooth = sum(switches(shown(probs[c], EmotionSmoother())) for c in probs)
-    assert smooth <= raw / 3 or raw == 0, f"{smooth} switches smoothed vs {raw} raw"
+    assert raw >= 10, f"only {raw} raw switches: nothing here for the smoother to remove"
+    assert smooth <= raw / 3, f"{smooth} switches smoothed vs {raw} raw"
 
 
 def sustained_onset(raw, target, run=10):
@@ -88,8 +91,7 @@ def test_real_change_shows_within_half_a_second(probs):
             labels = shown(np.concatenate([probs[a], probs[b]]), EmotionSmoother())[len(probs[a]):]
             assert target in labels[:onset + 15], f"{a}->{b}: class {target} not shown 15 frames after frame {onset}"
             checked += 1
-    if not checked:
-        pytest.skip("the model's outputs hold no sustained change between these clips")
+    assert checked >= 3, f"only {checked} sustained changes between these clips: the test would prove nothing"
 
 
 def test_tracks_that_end_are_forgotten():
