@@ -2,18 +2,20 @@
 
     .venv/bin/python bench/realtime.py [--note "what else ran on the CPU"]
 
-For the two benchmark clips of ../shared/media/videos (1280x720 and 640x480, 338 frames at 30 fps), in file mode (every frame, as fast as
-possible) and paced live mode (a camera emulated at the clip's fps: frames not taken in time are dropped),
-it runs each configuration in a fresh subprocess and records per-stage ms (p50/p95), end-to-end fps,
-capture-to-output latency, CPU use, peak RSS and startup time to the first output frame:
+For the benchmark clips of ../shared/media/videos (1280x720 and 640x480 with a small face, a 1280x720 close-up, and
+the close-up scaled to 1080p or tiled 2x2 for four faces), in file mode (every frame, as fast as possible) and
+live mode (a camera emulated at the clip's fps: frames not taken in time are dropped), it runs each
+configuration in a fresh subprocess and records per-stage ms (p50/p95), end-to-end fps, capture-to-output
+latency, CPU use, peak RSS and start-up time to the first output frame:
   naive   Haar (1.1, 5, min 30) on every full frame, Keras model.predict per face
   fer     the `fer` package (Haar + its TFLite model), from its own venv (FER_PYTHON, default /tmp/fervenv)
   haar    EmojiCall with Haar: detection every 5th frame (live: on its own thread), flow tracking, batched LiteRT
   mtcnn   EmojiCall with MTCNN, the same way
   blazeface  EmojiCall with BlazeFace (LiteRT), the same way
-EmojiCall rows run what the app runs: the pipeline from build.build_pipeline, a file read directly, a camera
-through ResilientSource (the reader `emojicall run` and the tray use), detection on its own thread when live.
-and the emoji stability of the smoother on real clips. Writes bench/results.json and bench/results.md.
+  mtcnn:overlay-off  `run --no-overlay`: frames pass through (what remains: capture, decoding, the loop)
+EmojiCall rows run what the app runs: `emojicall run --output none` through build.pipeline and the app's Stream
+(live mode is `--realtime`). Also the emoji stability of the smoother on real clips. Writes bench/results.json
+and bench/results.md.
 """
 from __future__ import annotations
 
@@ -31,13 +33,23 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 MEDIA = ROOT.parent / "shared" / "media" / "videos"
 # The benchmark clips: a small face (130-166 px) at 720p and 480p, and a face at webcam distance (360-440 px).
-CLIPS = {"720p": MEDIA / "bench_720p.mp4", "480p": MEDIA / "bench_480p.mp4",
-         "closeup": MEDIA / "bench_720p_closeup.mp4"}
-CONFIGS = ("naive", "fer", "haar", "mtcnn", "blazeface")
+# Two made from the close-up, for the EmojiCall rows: scaled to 1920x1080, and tiled 2x2 (four faces at 720p).
+CLIPS = {"720p": (MEDIA / "bench_720p.mp4", ""), "480p": (MEDIA / "bench_480p.mp4", ""),
+         "closeup": (MEDIA / "bench_720p_closeup.mp4", ""), "1080p": (MEDIA / "bench_720p_closeup.mp4", "1080p"),
+         "four": (MEDIA / "bench_720p_closeup.mp4", "four")}
+# mtcnn:overlay-off is `run --no-overlay`: frames pass through untouched (capture and decoding still run).
+CONFIGS = ("naive", "fer", "haar", "mtcnn", "blazeface", "mtcnn:overlay-off")
 MODES = ("file", "live")
 FER_PYTHON = os.environ.get("FER_PYTHON", "/tmp/fervenv/bin/python")
 DETECT_EVERY = 5
 REPEAT = 2  # file mode plays each (11 s) clip this many times, for steadier numbers
+
+
+def pct(values) -> dict | None:
+    import numpy as np
+
+    return {"p50": round(1000 * float(np.percentile(values, 50)), 2),
+            "p95": round(1000 * float(np.percentile(values, 95)), 2)} if values else None
 
 
 def best_model() -> Path:
@@ -137,25 +149,117 @@ def make_processor(config: str, mode: str):
         del cv2
         return run
 
-    from emojicall.build import build_pipeline
+    raise ValueError(f"{config} is an EmojiCall config: child() runs it through the app's Stream")
+
+
+class Repeat:
+    """A file source played `times` times over (steadier numbers from an 11 s clip); optionally each frame
+    scaled to `size` (1080p from the 720p close-up) or tiled 2x2 (four faces at 720p)."""
+
+    def __init__(self, clip: Path, times: int, shape: str = ""):
+        from emojicall.sources import open_source
+
+        self._open, self.times, self.shape = lambda: open_source(clip), times, shape
+        self._src = self._open()
+        self.fps, self.name, self.live = self._src.fps, str(clip), False
+        w, h = self._src.size
+        self.size = (1920, 1080) if shape == "1080p" else (w, h)
+
+    def _shape(self, frame):
+        import cv2
+        import numpy as np
+
+        if self.shape == "1080p":
+            return cv2.resize(frame, self.size, interpolation=cv2.INTER_LINEAR)
+        if self.shape == "four":
+            small = cv2.resize(frame, (frame.shape[1] // 2, frame.shape[0] // 2), interpolation=cv2.INTER_AREA)
+            return np.vstack([np.hstack([small, small[:, ::-1]])] * 2)
+        return frame
+
+    def _again(self) -> bool:
+        if self.times <= 1:
+            return False
+        self.times -= 1
+        self._src.close()
+        self._src = self._open()
+        return True
+
+    def read(self):
+        frame = self._src.read()
+        if frame is None and self._again():
+            frame = self._src.read()
+        return None if frame is None else self._shape(frame)
+
+    def read_frame(self):
+        from emojicall.frames import Frame
+
+        frame = self.read()
+        return None if frame is None else Frame(frame)
+
+    def skip(self) -> bool:
+        return self._src.skip() or (self._again() and self._src.skip())
+
+    def close(self):
+        self._src.close()
+
+
+def app_child(config: str, clip_name: str, mode: str) -> dict:
+    """One EmojiCall configuration through the app's own loop, as `emojicall run --output none` runs it (live
+    mode: `--realtime`, a file played as a camera would give it, late frames dropped); a listener on the
+    Stream times each frame."""
+    from emojicall import build
     from emojicall.settings import Settings
+    from emojicall.sources import RealtimeSource
 
-    pipe = build_pipeline(Settings(detector=config, model=str(best_model()), detect_every=DETECT_EVERY),
-                          detector_fallback=False)
-    pipe.async_detect = mode == "live"  # as the Stream sets it for a camera
+    clip, shape = CLIPS[clip_name]
+    from emojicall.stream import Stream
 
-    def run(frame):
-        out, _ = pipe.process(frame)
-        t = pipe.times
-        return out, {"detect": t.detect[-1], "track": t.track[-1], "classify": t.classify[-1],
-                     "composite": t.composite[-1]} if t.detect else {}
-    run.pipeline = pipe
-    return run
+    detector, _, option = config.partition(":")
+    settings = Settings(detector=detector, model=str(best_model()), detect_every=DETECT_EVERY,
+                        overlay=option != "overlay-off")
+    pipeline = build.pipeline(settings, detector_fallback=False)
+    source = Repeat(clip, REPEAT, shape)
+    if mode == "live":
+        source = RealtimeSource(source)
+    stream = Stream(source=source, pipeline=pipeline)
+    stages: dict[str, list] = {}
+    latency, state = [], {}
+
+    def timer(out, faces):
+        now = time.monotonic()
+        if not state:  # steady state from the first output frame on: start-up is timed apart
+            state.update(first=time.time(), ru=resource.getrusage(resource.RUSAGE_SELF), t=time.perf_counter(),
+                         frames=stream.stats.frames)
+            return
+        if mode == "live":
+            latency.append(now - source.stamp)
+        t = pipeline.times
+        if t.detect and settings.overlay:
+            for k in ("detect", "track", "classify", "composite"):
+                stages.setdefault(k, []).append(getattr(t, k)[-1])
+    stream.add_listener(timer)
+    try:
+        stats = stream.run()
+    finally:
+        stream.close()
+        source.close()
+    wall = time.perf_counter() - state["t"]
+    ru1 = resource.getrusage(resource.RUSAGE_SELF)
+    n = stats.frames - state["frames"]
+
+    ru0 = state["ru"]
+    return {"config": config, "clip": clip_name, "mode": mode,
+            "frames": stats.frames, "source_fps": round(source.fps, 2), "dropped": stats.dropped,
+            "fps": round(n / wall, 1) if wall > 0 else None, "faces_per_frame": round(stats.faces / stats.frames, 2),
+            "stages_ms": {k: pct(v) for k, v in stages.items()},
+            "latency_ms": pct(latency), "first_output_time": state["first"],
+            "cpu_percent": round(100 * (ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime) / wall, 1),
+            "peak_rss_mb": round(ru1.ru_maxrss / 1024, 1)}
 
 
 class AppReader:
-    """The reader the app uses: a file read in order (stamp = when it was read), or a camera through
-    ResilientSource (newest frame only; frames not taken in time are dropped and counted)."""
+    """For the baselines: a file read in order (stamp = when it was read), or a camera through ResilientSource
+    (newest frame only; frames not taken in time are dropped and counted)."""
 
     def __init__(self, clip: Path, mode: str):
         if mode == "file":
@@ -181,7 +285,7 @@ class AppReader:
             return frame
         while True:  # a fresh frame, or None once the clip has played through
             record = self.resilient.read_frame()
-            if record is None or not record.is_camera or self.resilient.failed_reads:
+            if record is None or record.kind != "camera" or self.resilient.failed_reads:
                 return None
             if self.resilient.seq != self._seq:
                 self._seq, self.stamp = self.resilient.seq, self.resilient.stamp
@@ -191,9 +295,9 @@ class AppReader:
         (self.resilient or self.inner).close()
 
 
-def child(config: str, clip: Path, mode: str) -> dict:
-    import numpy as np
-
+def child(config: str, clip_name: str, mode: str) -> dict:
+    """The baselines (naive, fer), which have no Stream: a reader like the app's, their own processing."""
+    clip = CLIPS[clip_name][0]
     process = make_processor(config, mode)
     reader = AppReader(clip, mode)
     stages: dict[str, list] = {}
@@ -213,13 +317,8 @@ def child(config: str, clip: Path, mode: str) -> dict:
     wall = time.perf_counter() - t0
     ru1 = resource.getrusage(resource.RUSAGE_SELF)
     reader.close()
-    if hasattr(process, "pipeline"):
-        process.pipeline.close()
 
-    def pct(values):
-        return {"p50": round(1000 * float(np.percentile(values, 50)), 2),
-                "p95": round(1000 * float(np.percentile(values, 95)), 2)} if values else None
-    return {"config": config, "clip": clip.name, "mode": mode, "frames": n + 1,
+    return {"config": config, "clip": clip_name, "mode": mode, "frames": n + 1,
             "source_fps": round(reader.fps, 2), "dropped": reader.dropped,
             "fps": round(n / wall, 1) if wall > 0 else None,
             "stages_ms": {k: pct(v) for k, v in stages.items()},
@@ -229,17 +328,17 @@ def child(config: str, clip: Path, mode: str) -> dict:
 
 
 # ---------------------------------------------------------------- parent
-def run_child(config: str, clip: Path, mode: str) -> dict:
+def run_child(config: str, clip: str, mode: str) -> dict:
     python = FER_PYTHON if config == "fer" else sys.executable
     if config == "fer" and not Path(python).exists():
-        return {"config": config, "clip": clip.name, "mode": mode,
+        return {"config": config, "clip": clip, "mode": mode,
                 "error": f"{python} not found: python3 -m venv /tmp/fervenv && /tmp/fervenv/bin/pip install fer"}
     start = time.time()
-    proc = subprocess.run([python, __file__, "--child", config, str(clip), mode], capture_output=True, text=True,
+    proc = subprocess.run([python, __file__, "--child", config, clip, mode], capture_output=True, text=True,
                           timeout=900, env={**os.environ, "PYTHONPATH": str(ROOT)})
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
-        return {"config": config, "clip": clip.name, "mode": mode,
+        return {"config": config, "clip": clip, "mode": mode,
                 "error": (proc.stderr.strip().splitlines() or ["no output"])[-1][:300]}
     result = json.loads(lines[-1])
     result["startup_s"] = round(result.pop("first_output_time") - start, 2)
@@ -300,6 +399,19 @@ def smoothing_metrics() -> dict:
     return result
 
 
+def headline(report: dict) -> list[str]:
+    """Live mode first: what the effect costs while the camera sets the pace, each config next to the naive loop
+    and `fer` measured in the same run."""
+    rows = ["| clip | config | CPU % of one core | dropped | latency ms p50/p95 | fps | peak RSS MB |",
+            "|---|---|---|---|---|---|---|"]
+    for r in report["runs"]:
+        if r["mode"] == "live" and "error" not in r:
+            lat = r["latency_ms"] or {"p50": "-", "p95": "-"}
+            rows.append(f"| {r['clip']} | {r['config']} | **{r['cpu_percent']}** | {r['dropped']} of {r['frames']} | "
+                        f"{lat['p50']}/{lat['p95']} | {r['fps']} | {r['peak_rss_mb']} |")
+    return rows
+
+
 def write_md(report: dict) -> str:
     rows = ["| clip | mode | config | fps | x naive | detect ms p50/p95 | track | classify | composite | "
             "latency ms p50/p95 | dropped | CPU % | peak RSS MB | startup s |", "|" + "---|" * 14]
@@ -314,16 +426,20 @@ def write_md(report: dict) -> str:
             continue
         base = naive.get((r["clip"], r["mode"]))
         ratio = f"{r['fps'] / base:.1f}" if base else "-"
-        lat = r["latency_ms"]
+        lat = r["latency_ms"] or {"p50": "-", "p95": "-"}
         det = st(r, "detect") if r["config"] != "fer" else f"(all) {st(r, 'total')}"
         rows.append(f"| {r['clip']} | {r['mode']} | {r['config']} | {r['fps']} | {ratio} | {det} | {st(r, 'track')} | "
                     f"{st(r, 'classify')} | {st(r, 'composite')} | {lat['p50']}/{lat['p95']} | {r['dropped']} | "
-                    f"{r['cpu_percent']} | {r['peak_rss_mb']} | {r['startup_s']} |")
+                    f"{r['cpu_percent']} | {r['peak_rss_mb']} | {r.get('startup_s', '-')} |")
     sm = report.get("smoothing", {})
     lines = [f"# Real-time benchmark ({report['date']})", "", f"CPU: {report['cpu']}", "",
-             f"Model: {report['model']} (EmojiCall rows with flip TTA, as the app runs it). EmojiCall detects every {DETECT_EVERY}th frame (live: on a worker thread). "
-             f"File mode plays each clip {REPEAT}x; live mode paces it at its own fps (2x). Ratios are against "
-             "the naive loop of the same run. Re-run: `.venv/bin/python bench/realtime.py`.", "", *rows, ""]
+             f"Model: {report['model']}, as the app runs it. EmojiCall rows are `emojicall run --output none` "
+             "through the app's own Stream (live: `--realtime`, the clip played as a camera would give it, frames "
+             f"not taken in time dropped); detection every {DETECT_EVERY}th frame, on a worker thread when live. "
+             f"Each clip plays {REPEAT}x. Ratios are against the naive loop of the same run. CPU % is this process's "
+             "user + system time over wall time from the first output frame, decoding included. Re-run: "
+             "`.venv/bin/python bench/realtime.py`.", "", "## Live (the camera sets the pace)", "",
+             *headline(report), "", "## Every run", "", *rows, ""]
     if sm:
         lines += ["## Emoji stability (smoother)", "",
                   f"Smoother {sm['smoother']}, model {sm['model']}, {sm['raw']['still_seconds']} s of still faces.", "",
@@ -344,9 +460,10 @@ def main(argv=None) -> int:
     ap.add_argument("--no-smoothing", dest="smoothing", action="store_false", help="skip the smoother measurement")
     args = ap.parse_args(argv)
     if args.child:
-        print(json.dumps(child(args.child[0], Path(args.child[1]), args.child[2])), flush=True)
+        run = child if args.child[0] in ("naive", "fer") else app_child
+        print(json.dumps(run(*args.child)), flush=True)
         return 0
-    missing = [str(p) for p in CLIPS.values() if not p.is_file()]
+    missing = sorted({str(p) for p, _ in CLIPS.values() if not p.is_file()})
     if missing:
         print(f"needs {', '.join(missing)} (the shared media folder beside the project root)", file=sys.stderr)
         return 2
@@ -357,7 +474,9 @@ def main(argv=None) -> int:
     for clip in args.clips.split(","):
         for mode in args.modes.split(","):
             for config in args.configs.split(","):
-                r = run_child(config, CLIPS[clip], mode)
+                if config in ("naive", "fer") and CLIPS[clip][1]:
+                    continue  # the baselines read the shared clips as they are
+                r = run_child(config, clip, mode)
                 report["runs"].append(r)
                 print(json.dumps({k: r.get(k) for k in ("clip", "mode", "config", "fps", "latency_ms", "startup_s",
                                                           "peak_rss_mb", "error")}), flush=True)

@@ -184,6 +184,7 @@ class RealtimeSource(Source):
         self._src, self._clock, self._sleep = source, clock or time.monotonic, time.sleep
         self.name, self.fps = source.name, source.fps
         self.dropped, self._index, self._t0 = 0, 0, None
+        self.stamp = 0.0  # when the camera would have captured the frame read last (the clock's seconds)
 
     @property
     def size(self):
@@ -198,9 +199,9 @@ class RealtimeSource(Source):
             if not self._src.skip():
                 return None
             self._index, self.dropped = self._index + 1, self.dropped + 1
-        wait = self._t0 + self._index / self.fps - now
-        if wait > 0:
-            self._sleep(wait)
+        self.stamp = self._t0 + self._index / self.fps
+        if self.stamp > now:
+            self._sleep(self.stamp - now)
         self._index += 1
         return self._src.read()
 
