@@ -30,6 +30,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from emojicall.training import jsonfile  # noqa: E402
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from emojicall import model_files as mf  # noqa: E402
@@ -183,7 +184,7 @@ def main(argv=None) -> int:
     result = {"command": " ".join(["python bench/classifier.py", *(argv if argv is not None else sys.argv[1:])]),
               "machine": machine(), "load_before": load_before,
               "load_after": [round(x, 2) for x in os.getloadavg()], "rows": rows}
-    args.out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
+    jsonfile.write(result, args.out.with_suffix(".json"))
     args.out.with_suffix(".md").write_text(markdown(result))
     print(f"wrote {args.out.with_suffix('.json')} and {args.out.with_suffix('.md')}")
     return 0

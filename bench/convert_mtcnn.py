@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.resources
-import json
 import os
 import sys
 from importlib.metadata import version
@@ -19,6 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from emojicall.training import jsonfile  # noqa: E402
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 OUT = ROOT / "models" / "mtcnn"
 SHAPES = {"pnet": [1, None, None, 3], "rnet": [None, 24, 24, 3], "onet": [None, 48, 48, 3]}
@@ -51,7 +51,7 @@ def main() -> int:
         print(f"{name}: {len(data)} bytes, sha256 {made[name]}")
     record = {"mtcnn": version("mtcnn"), "tensorflow": tf.__version__, "weights_sha256": sources, "sha256": made,
               "input_shapes": SHAPES}
-    (OUT / "convert.json").write_text(json.dumps(record, indent=1) + "\n")
+    jsonfile.write(record, (OUT / "convert.json"))
     return 0
 
 

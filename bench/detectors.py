@@ -26,6 +26,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from emojicall.training import jsonfile  # noqa: E402
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from emojicall.training.boxes import load_boxes, match  # noqa: E402
@@ -49,17 +50,20 @@ CONFIGS = {
     "haar_fast": ("haar", dict(max_width=320, scale_factor=1.1, min_neighbors=4, min_size=20),
                   "Haar, 320 px (1.1, 4, min 20)"),
     "mtcnn_default": ("mtcnn", dict(max_width=0, min_face_size=20, scale_factor=0.709,
-                                    thresholds_stages=(0.6, 0.7, 0.8), compile=False, threshold=0.0),
-                      "MTCNN, package defaults (full size, min 20, eager)"),
+                                    thresholds_stages=(0.6, 0.7, 0.8), compile=False, threshold=0.0,
+                                    backend="tensorflow"),
+                      "MTCNN, package defaults (full size, min 20, eager TensorFlow)"),
     "mtcnn_app": ("mtcnn", dict(max_width=640, min_face_size=40, scale_factor=0.709,
-                                thresholds_stages=(0.6, 0.7, 0.8), compile=True, threshold=0.0),
-                  "MTCNN, app (640 px, min 40, compiled)"),
+                                thresholds_stages=(0.6, 0.7, 0.8), compile=True, threshold=0.0,
+                                backend="tensorflow"),
+                  "MTCNN, app settings on TensorFlow (640 px, min 40, compiled)"),
     "mtcnn_320": ("mtcnn", dict(max_width=320, min_face_size=20, scale_factor=0.709,
-                                thresholds_stages=(0.6, 0.7, 0.8), compile=True, threshold=0.0),
-                  "MTCNN, 320 px (min 20, compiled)"),
+                                thresholds_stages=(0.6, 0.7, 0.8), compile=True, threshold=0.0,
+                                backend="tensorflow"),
+                  "MTCNN, 320 px on TensorFlow (min 20, compiled)"),
     "mtcnn_app_litert": ("mtcnn", dict(max_width=640, min_face_size=40, scale_factor=0.709,
                                        thresholds_stages=(0.6, 0.7, 0.8), backend="litert", threshold=0.0),
-                         "MTCNN, app settings on LiteRT (640 px, min 40)"),
+                         "MTCNN, app (640 px, min 40, LiteRT)"),
     # At the app's min_score 0.5, not lower: weighted NMS would blend the extra low-score boxes into the kept ones.
     "blazeface_short": ("blazeface", dict(model="short", min_score=0.5), "BlazeFace short-range (128 px, LiteRT)"),
     "blazeface_full": ("blazeface", dict(model="full", min_score=0.5), "BlazeFace full-range, app (192 px, LiteRT)"),
@@ -209,8 +213,8 @@ print(time.perf_counter() - t, hwm / 1024, "tensorflow" in sys.modules)
 
 
 # label -> (detector, options): each as the app creates it
-STARTS = {"haar": ("haar", {}), "mtcnn (TensorFlow)": ("mtcnn", {}), "mtcnn (LiteRT)": ("mtcnn", {"backend": "litert"}),
-          "blazeface": ("blazeface", {})}
+STARTS = {"haar": ("haar", {}), "mtcnn (TensorFlow)": ("mtcnn", {"backend": "tensorflow"}),
+          "mtcnn (LiteRT)": ("mtcnn", {}), "blazeface": ("blazeface", {})}
 
 
 def startup(kind: str, options: dict, runs: int = 3) -> dict:
@@ -230,7 +234,7 @@ def startup(kind: str, options: dict, runs: int = 3) -> dict:
 def write_outputs(results: list[dict], starts: dict, note: str) -> None:
     out = {"cpu": note, "python": platform.python_version(), "opencv": cv2.__version__,
            "min_gt_px": MIN_GT, "iou": THR, "results": results, "startup": starts}
-    (ROOT / "bench" / "detectors.json").write_text(json.dumps(out, indent=1) + "\n")
+    jsonfile.write(out, (ROOT / "bench" / "detectors.json"))
     import matplotlib
 
     matplotlib.use("Agg")

@@ -10,7 +10,6 @@ cropped with the model's MTCNN calibration. Writes bench/face_cost.json and benc
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -20,6 +19,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from emojicall.training import jsonfile  # noqa: E402
 
 from emojicall import model_files as mf  # noqa: E402
 from emojicall.classifier import EmotionClassifier  # noqa: E402
@@ -77,7 +77,7 @@ def main(argv=None) -> int:
     result = {"command": "python bench/face_cost.py " + " ".join(argv if argv is not None else sys.argv[1:]),
               "date": time.strftime("%Y-%m-%d %H:%M"), "load_before": load,
               "load_after": [round(x, 2) for x in os.getloadavg()], "rows": rows}
-    args.out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
+    jsonfile.write(result, args.out.with_suffix(".json"))
     lines = ["# One face through the classifier stage, models interleaved", "",
              f"`{result['command']}` ({result['date']}, load average {load} before, {result['load_after']} after). "
              f"Medians of {args.blocks} x {args.calls} calls each; ratios against {base} in the same run.", "",

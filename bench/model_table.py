@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
 import sys
 import tempfile
 from pathlib import Path
@@ -28,6 +27,7 @@ from classifier import FER, ROOT, median_s, model_dirs  # noqa: E402  (also puts
 from emojicall import model_files as mf  # noqa: E402
 from emojicall.classifier import EmotionClassifier, TFLiteRunner  # noqa: E402
 from emojicall.labels import LABELS  # noqa: E402
+from emojicall.training import jsonfile  # noqa: E402
 from emojicall.training.data import load_fer  # noqa: E402
 from emojicall.training.evaluate import predict, scores  # noqa: E402
 from emojicall.training.ferplus import ferplus_labels  # noqa: E402  (shared with `evaluate --labels ferplus`)
@@ -152,7 +152,7 @@ def main(argv=None) -> int:
     result = {"command": " ".join(["python bench/model_table.py", *(argv if argv is not None else sys.argv[1:])]),
               "n": len(images), "ferplus_n": int((plus >= 0).sum()), "ferplus_dropped": dropped,
               "load": [round(x, 2) for x in os.getloadavg()], "notes": notes, "rows": rows}
-    args.json.write_text(json.dumps(result, indent=2) + "\n")
+    jsonfile.write(result, args.json)
     args.md.parent.mkdir(parents=True, exist_ok=True)
     args.md.write_text(markdown(result))
     print(f"wrote {args.json} and {args.md}")

@@ -29,6 +29,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from emojicall.training import jsonfile  # noqa: E402
 
 from emojicall.labels import LABELS  # noqa: E402
 from emojicall.training.video_eval import Clip, clip_result, largest_label, read_labels, summarize  # noqa: E402
@@ -229,7 +230,7 @@ def main(argv=None) -> int:
         s = res["configs"][name]["splits"]
         print(name, {k: (v["frame_share"], v["clip_accuracy"], v["switches_per_s"]) for k, v in s.items()}, flush=True)
     res["labels_order"] = list(LABELS)
-    args.json.write_text(json.dumps(res, indent=2) + "\n")
+    jsonfile.write(res, args.json)
     args.md.write_text(markdown(res))
     print(f"wrote {args.json} and {args.md}")
     return 0

@@ -30,6 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from emojicall.training import jsonfile  # noqa: E402
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 MEDIA = ROOT.parent / "shared" / "media" / "videos"
 # The benchmark clips: a small face (130-166 px) at 720p and 480p, and a face at webcam distance (360-440 px).
@@ -482,7 +483,7 @@ def main(argv=None) -> int:
                                                           "peak_rss_mb", "error")}), flush=True)
     if args.smoothing:
         report["smoothing"] = smoothing_metrics()
-    args.out.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n")
+    jsonfile.write(report, args.out.with_suffix(".json"))
     args.out.with_suffix(".md").write_text(write_md(report) + "\n")
     print(args.out.with_suffix(".md").read_text())
     return 0

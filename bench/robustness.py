@@ -12,7 +12,6 @@ and in y (step 4%). Writes bench/robustness.json and docs/figures/robustness.png
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from emojicall.training import jsonfile  # noqa: E402
 
 from emojicall.classifier import EmotionClassifier  # noqa: E402
 from emojicall.crop import crop_square  # noqa: E402
@@ -89,8 +89,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     images, labels = load_fer(default_data_path(), "publictest")
     rows = [measure(m, images, labels) for m in args.models]
-    args.json.write_text(json.dumps({"command": "python bench/robustness.py " + " ".join(
-        argv if argv is not None else sys.argv[1:]), "rows": rows}, indent=2) + "\n")
+    jsonfile.write({"command": "python bench/robustness.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+                    "rows": rows}, args.json)
     figure(rows, args.figure)
     print(f"wrote {args.json} and {args.figure}")
     return 0

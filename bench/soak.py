@@ -11,7 +11,6 @@ before and after the measured session compare like with like. Writes bench/soak.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -21,6 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from emojicall.training import jsonfile  # noqa: E402
 CLIP = ROOT.parent / "shared" / "media" / "videos" / "webcam" / "pyfeat_single_face_smile.mp4"
 
 
@@ -147,7 +147,7 @@ def main(argv=None) -> int:
         "note": args.note, "samples": samples,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1) + "\n")
+    jsonfile.write(report, args.out)
     print(f"{report['frames']} frames in {report['seconds']} s ({report['fps_mean']} fps), "
           f"RSS {base} -> max {max(later)} MB after warm-up ({report['rss_growth_after_warmup']:+.1%}), "
           f"leaks {report['leaks']}, wrote {args.out}")

@@ -1,7 +1,9 @@
-"""Where finished frames go: the EmojiCam virtual camera, a preview window, a video file, or nowhere.
+"""Where finished frames go: a preview window, a video file, or nowhere (the virtual camera lives in vcam.py
+with the rest of what concerns it).
 
-The virtual camera lives in vcam.py with the rest of what concerns it. `send(frame)` takes a BGR frame and returns False when the user asked to stop; a frame of another size is
-letterboxed into the sink's (frames.fit, the one resize policy).
+`send(frame)` takes a BGR frame and returns False when the user asked to stop; a frame of another size is
+letterboxed into the sink's (frames.fit, the one resize policy). A sink with `paced_fps` wants frames at that
+steady rate (stream.Stream keeps it).
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from .frames import fit
 class Sink(ABC):
     area = "output"   # how problems with it are named
     fix = ""          # what to do when sending to it fails
+    paced_fps: float | None = None
 
     @abstractmethod
     def send(self, frame: np.ndarray) -> bool: ...

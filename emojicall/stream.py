@@ -121,7 +121,7 @@ class Stream:
             pipeline.set_live(self.live)
 
     def use_sink(self, sink: Sink) -> None:
-        self.sink, self.pace_fps = sink, getattr(sink, "paced_fps", None)
+        self.sink, self.pace_fps = sink, sink.paced_fps
 
     def set_mirror(self, on: bool) -> None:
         self.mirror = bool(on)

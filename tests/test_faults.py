@@ -73,8 +73,9 @@ def classifier():
 
 def _pipeline(detector=None, classifier=None, pack=None, every=3600.0):
     settings = Settings(detector="haar", detect_every=1)
-    p = build.pipeline(settings, detector=detector or HaarDetector(), classifier=classifier or
-                       EmotionClassifier(model_dir()), compositor=build.emoji_compositor(settings, pack or bundled_pack()))
+    p = build.pipeline(settings, detector=detector or HaarDetector(),
+                       classifier=classifier or EmotionClassifier(model_dir()),
+                       compositor=build.emoji_compositor(settings, pack or bundled_pack()))
     p.faults = RateLimitedLog(every=every)
     return p
 

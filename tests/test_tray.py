@@ -223,7 +223,8 @@ print("ready", flush=True)
 end = time.monotonic() + 60
 while not (rec.cams[0].closed and not ctl.running) and time.monotonic() < end:
     time.sleep(0.05)
-print("released", not ctl.running, rec.cams[0].closed, all(not getattr(s, "_src", s)._cap.isOpened() for s in rec.sources), flush=True)
+released = all(not getattr(s, "_src", s)._cap.isOpened() for s in rec.sources)
+print("released", not ctl.running, rec.cams[0].closed, released, flush=True)
 """
 
 

@@ -2,11 +2,11 @@
 through the same classifier code the app runs."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
+from . import jsonfile
 from ..classifier import EmotionClassifier
 from ..errors import UserError
 from ..labels import LABELS
@@ -92,7 +92,7 @@ def evaluate(model, data: Path, split: str, *, backend: str = "tflite", limit: i
 def write_json(result: dict, path: Path | None) -> None:
     if path:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(result, indent=2) + "\n")
+        jsonfile.write(result, path)
 
 
 def report(r: dict) -> str:
