@@ -1,5 +1,7 @@
 """The flags `emojicall run` and `emojicall tray` share, parsed one way and turned into Settings in one place.
-Every flag defaults to None, meaning "keep the base": Settings' defaults for `run`, the saved file for the tray."""
+Every flag defaults to None, meaning "keep the base": Settings' defaults for `run`, the saved file for the tray.
+Values are checked by Settings.problems() (the one place, which the tray menu uses too), so a bad one is one
+line naming its flag, not argparse's usage block."""
 from __future__ import annotations
 
 import argparse
@@ -20,9 +22,10 @@ def add_stream_flags(p: argparse.ArgumentParser) -> None:
     on_off = argparse.BooleanOptionalAction
     p.add_argument("--camera", "--source", dest="camera",
                    help="camera index (`emojicall doctor` lists them), video file, image or folder, or 'demo'")
-    p.add_argument("--detector", choices=NAMES, help=f"{DEFAULT} (default: reads real video best, on LiteRT) | "
-                   "blazeface (the fastest) | haar (OpenCV's cascade; stands in when the default cannot start)")
-    p.add_argument("--style", choices=STYLES, help="emoji (over the face) | badge (beside it) | label (text)")
+    p.add_argument("--detector", help=f"{' | '.join(NAMES)}: {DEFAULT} by default (reads real video best, on "
+                   "LiteRT); blazeface is the fastest; haar (OpenCV's cascade) stands in when the default cannot start")
+    p.add_argument("--style", help=f"{' | '.join(STYLES)}: emoji over the face (default), a badge beside it, or a "
+                   "text label")
     p.add_argument("--emoji-dir", type=Path, help="folder with angry.png ... neutral.png (RGBA) to use instead")
     p.add_argument("--mirror", action=on_off, help="flip left-right (meeting apps mirror the self-view already)")
     p.add_argument("--overlay", action=on_off, help="--no-overlay sends the plain camera picture")
@@ -32,8 +35,8 @@ def add_stream_flags(p: argparse.ArgumentParser) -> None:
                    "default; the default model holds the mirror view itself, so it costs nothing there)")
     p.add_argument("--detect-every", type=int, help="run the detector every N frames, optical-flow tracking "
                    "between (default 5)")
-    p.add_argument("--vcam-backend", choices=CHOICES, help="where the virtual camera is published (auto: the one "
-                   "that shows as EmojiCam first; `emojicall doctor` says which)")
+    p.add_argument("--vcam-backend", help=f"{' | '.join(CHOICES)}: where the virtual camera is published (auto, the "
+                   "default: the one that shows as EmojiCam first; `emojicall doctor` says which)")
     p.add_argument("--width", type=int, help="virtual camera and camera capture width (default 1280)")
     p.add_argument("--height", type=int, help="virtual camera and camera capture height (default 720)")
     p.add_argument("--fps", type=float, help="frame-rate cap for the virtual camera (default: the tray 30, "

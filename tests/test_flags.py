@@ -24,10 +24,12 @@ def _help(*cmd):
 
 def test_run_and_tray_offer_the_same_stream_flags_with_the_same_help():
     run, tray = _help("run"), _help("tray")
-    for flag in ("--detector {haar,mtcnn,blazeface}", "--style {emoji,badge,label}", "--mirror, --no-mirror",
-                 "--overlay, --no-overlay", "--vcam-backend {auto,v4l2loopback,obs,unitycapture}", "--detect-every"):
+    for flag in ("--detector DETECTOR haar | mtcnn | blazeface", "--style STYLE emoji | badge | label",
+                 "--mirror, --no-mirror", "--overlay, --no-overlay", "--detect-every",
+                 "--vcam-backend VCAM_BACKEND auto | v4l2loopback | obs | unitycapture"):
         assert flag in run and flag in tray, flag
-    assert run[run.index("--detector"):run.index("--style")] == tray[tray.index("--detector"):tray.index("--style")]
+    start, end = "--camera CAMERA, --source CAMERA", "--fps FPS"
+    assert run[run.index(start):run.index(end)] == tray[tray.index(start):tray.index(end)]
 
 
 def test_flags_override_the_saved_settings_and_a_bad_value_names_its_flag(tmp_path):
