@@ -62,7 +62,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="camera index, video file, image or folder, or 'demo' (default 0)")
     r.add_argument("--detector", help="mtcnn (default; haar if TensorFlow cannot load) | haar (no TensorFlow, "
                                       "less memory, faster start)")
-    r.add_argument("--output", default="virtual", help="virtual | window | none | FILE.mp4 (default virtual)")
+    r.add_argument("--output", default="virtual", help="virtual | window | none | FILE.mp4 (H.264) | FILE.webm (VP9) "
+                                                       "(default virtual)")
+    r.add_argument("--overwrite", action="store_true", help="replace an existing --output or --events file (only "
+                   "once the run has finished: a failed run leaves the old file)")
     r.add_argument("--max-frames", type=int, help="stop after N frames")
     r.add_argument("--model", help="model folder or name under models/ (default: fernet_duo)")
     r.add_argument("--backend", default="tflite", help="classifier runtime: tflite | keras")
@@ -193,6 +196,12 @@ def _stream(args, stop) -> int:
     settings = _run_settings(args)
     build.check(settings, {"camera": "camera", "width": "width", "height": "height"})
     build.check_not_feedback(args.camera, args.output)
+    # Every output checked against every input and each other before anything opens (outputs.py).
+    from . import outputs
+
+    if args.max_frames is not None and args.max_frames < 1:
+        raise UserError(f"--max-frames {args.max_frames} is not a number of frames", "give 1 or more")
+    plan = outputs.plan(args.camera, args.output, args.events, overwrite=args.overwrite)
     with contextlib.ExitStack() as owned:
         if args.output == "virtual":  # one EmojiCall at a time may hold the camera and EmojiCam
             owned.enter_context(InstanceLock())
@@ -205,7 +214,7 @@ def _stream(args, stop) -> int:
         stream.pipeline = build.build_pipeline(settings, warn=logging.getLogger(__name__).warning,
                                                detector_fallback=args.detector is None, backend=args.backend)
         source = build.keep_alive(source, args.camera, args.width, args.height)
-        stream.sink = open_sink(args.output, source.size, source.fps, settings.vcam_backend)
+        stream.sink = open_sink(plan.video or args.output, source.size, source.fps, settings.vcam_backend)
         stream.follow(source)
         stream.pace_fps = source.fps if args.output == "virtual" and not source.live else None
         if args.events is not None:
@@ -213,14 +222,15 @@ def _stream(args, stop) -> int:
 
             from .events import EventWriter
 
-            events = owned.enter_context(EventWriter(args.events, source.fps, inputs=[args.camera]))
+            events = owned.enter_context(EventWriter(plan.events, source.fps, inputs=[args.camera]))
             stream.on_frame = events.on_frame(time.monotonic if source.live else None)
         stats = stream.run(source.read_frame, stop=stop, max_frames=args.max_frames)
+    failures += plan.errors()  # outputs that failed as they were finished (and were removed)
     for line in failures:
         print(f"emojicall: {line}", file=sys.stderr)
     print(f"{stats.frames} frames processed, {stats.faces} faces found ({stream.pipeline.detector.name}), "
           f"{stats.fps:.1f} fps mean")
-    if stream.sink_failed:
+    if stream.sink_failed or failures:
         return 1
     if args.output not in ("virtual", "window", "none"):
         print(f"wrote {Path(args.output).resolve()}")
