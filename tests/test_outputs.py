@@ -65,7 +65,7 @@ def test_the_bundled_demo_clip_is_never_an_output(tmp_path):
     demo = demo_clip()
     before = demo.read_bytes()
     try:
-        r = _run(tmp_path, "--camera", "demo", "--output", str(demo), "--max-frames", "5", "--overwrite")
+        r = _run(tmp_path, "--camera", "demo", "--output", str(demo), "--max-frames", "5")
         _refused(r, "is the bundled demo clip")
     finally:
         if demo.read_bytes() != before:  # the repository's own asset: put it back whatever happened
