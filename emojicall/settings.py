@@ -68,16 +68,16 @@ def load(path: str | Path | None = None) -> Settings:
         return Settings()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except OSError as exc:
         log.warning("settings file %s is unreadable (%s); using the defaults", path, exc)
         return Settings()
+    except (UnicodeDecodeError, ValueError) as exc:
+        return _set_aside(path, f"is unreadable ({exc})")
     if not isinstance(data, dict):
-        log.warning("settings file %s does not hold a JSON object; using the defaults", path)
-        return Settings()
+        return _set_aside(path, "does not hold a JSON object")
     if data.get("version") != VERSION:
-        log.warning("settings file %s is from another version of EmojiCall (version %r, expected %d); "
-                    "using the defaults", path, data.get("version"), VERSION)
-        return Settings()
+        return _set_aside(path, f"is from another version of EmojiCall (version {data.get('version')!r}, "
+                                f"expected {VERSION})")
     settings = Settings()
     for f in dataclasses.fields(Settings):
         if f.name not in data:
@@ -94,6 +94,19 @@ def load(path: str | Path | None = None) -> Settings:
         for name in names:
             setattr(settings, name, getattr(defaults, name))
     return settings
+
+
+def _set_aside(path: Path, why: str) -> Settings:
+    """The defaults, with the file kept beside as NAME.bad first: the app saves its settings over NAME later,
+    and the user's file (perhaps hand-edited, perhaps from a newer EmojiCall) must not be lost to that."""
+    bad = path.with_name(path.name + ".bad")
+    try:
+        os.replace(path, bad)
+        log.warning("settings file %s %s; kept it as %s and using the defaults", path, why, bad)
+    except OSError as exc:
+        log.warning("settings file %s %s, and keeping it as %s failed (%s); using the defaults", path, why, bad,
+                    exc.strerror or exc)
+    return Settings()
 
 
 def _coerce(value, default):
