@@ -1,5 +1,5 @@
 """Video files through PyAV (FFmpeg's own bindings, whose wheels carry libx264): H.264 in yuv420p, which every
-browser and messenger plays, or VP9 in WebM.
+browser and messenger plays, or VP9 in WebM; Motion JPEG in .avi for editing tools.
 
 MP4 is written fragmented (a self-contained piece at every keyframe, one every half second): a recording whose
 process is killed keeps all but its last second, where a plain MP4 without its closing index keeps nothing.
@@ -19,7 +19,7 @@ from .outputs import OutputFile
 # suffix: (what the user gets, FFmpeg container, encoder)
 FORMATS = {".mp4": ("H.264", "mp4", "libx264"), ".m4v": ("H.264", "mp4", "libx264"),
            ".mov": ("H.264", "mov", "libx264"), ".mkv": ("H.264", "matroska", "libx264"),
-           ".webm": ("VP9", "webm", "libvpx-vp9")}
+           ".webm": ("VP9", "webm", "libvpx-vp9"), ".avi": ("Motion JPEG", "avi", "mjpeg")}
 SUFFIXES = {s: f[0] for s, f in FORMATS.items()}
 FRAGMENTED = {"movflags": "frag_keyframe+empty_moov+default_base_moof"}
 ENCODER_OPTIONS = {
@@ -27,6 +27,7 @@ ENCODER_OPTIONS = {
     # second, which a kill loses on top of the fragment in progress.
     "libx264": {"preset": "veryfast", "crf": "23"},
     "libvpx-vp9": {"deadline": "realtime", "cpu-used": "8", "row-mt": "1", "crf": "32", "b": "0"},
+    "mjpeg": {"qmin": "2", "qmax": "3"},  # near the source (mean error 1.6/255 on the demo clip)
 }
 FIX = "free some disk space or write to another folder"
 MIN_SIDE, MAX_SIDE = 16, 8192  # H.264 level 6.2 and browsers' decoders stop at 8192 pixels a side
@@ -82,7 +83,7 @@ class VideoWriter:
                                       options=FRAGMENTED if container in ("mp4", "mov") else {})
             self._stream = self._container.add_stream(codec, rate=rate)
             self._stream.width, self._stream.height = self.size
-            self._stream.pix_fmt = "yuv420p"
+            self._stream.pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"
             self._stream.codec_context.gop_size = max(1, round(float(rate) / 2))
             self._stream.codec_context.options = ENCODER_OPTIONS[codec]
         except Exception as exc:  # noqa: BLE001 - any FFmpeg refusal is this file's failure, said once

@@ -117,7 +117,7 @@ def test_video_and_events_into_one_file_is_refused(tmp_path, clip):
 
 @pytest.mark.parametrize("output, says", [("/dev/full", "is not a regular file"),
                                           ("out.xyz", "does not write '.xyz' files"),
-                                          ("out.avi", "end the name with one of .mp4 (H.264)")])
+                                          ("out.gif", "end the name with one of .mp4 (H.264)")])
 def test_outputs_it_cannot_write_are_one_line_before_anything_opens(tmp_path, clip, output, says):
     _refused(_run(tmp_path, "--camera", "clip.mp4", "--output", output), says)
     assert sorted(os.listdir(tmp_path)) == ["clip.mp4"]
