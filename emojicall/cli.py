@@ -196,11 +196,11 @@ def _stream(args, stop) -> int:
     settings = _run_settings(args)
     build.check(settings, {"camera": "camera", "width": "width", "height": "height"})
     build.check_not_feedback(args.camera, args.output)
+    if args.max_frames is not None and args.max_frames < 1:
+        raise UserError(f"--max-frames {args.max_frames} is not a number of frames", "give 1 or more")
     # Every output checked against every input and each other before anything opens (outputs.py).
     from . import outputs
 
-    if args.max_frames is not None and args.max_frames < 1:
-        raise UserError(f"--max-frames {args.max_frames} is not a number of frames", "give 1 or more")
     plan = outputs.plan(args.camera, args.output, args.events, overwrite=args.overwrite)
     with contextlib.ExitStack() as owned:
         if args.output == "virtual":  # one EmojiCall at a time may hold the camera and EmojiCam
@@ -222,7 +222,7 @@ def _stream(args, stop) -> int:
 
             from .events import EventWriter
 
-            events = owned.enter_context(EventWriter(plan.events, source.fps, inputs=[args.camera]))
+            events = owned.enter_context(EventWriter(plan.events, source.fps))
             stream.on_frame = events.on_frame(time.monotonic if source.live else None)
         stats = stream.run(source.read_frame, stop=stop, max_frames=args.max_frames)
     failures += plan.errors()  # outputs that failed as they were finished (and were removed)
@@ -232,8 +232,8 @@ def _stream(args, stop) -> int:
           f"{stats.fps:.1f} fps mean")
     if stream.sink_failed or failures:
         return 1
-    if args.output not in ("virtual", "window", "none"):
-        print(f"wrote {Path(args.output).resolve()}")
+    if plan.video is not None:
+        print(f"wrote {plan.video.target}")
     return 0
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UserError
@@ -82,7 +82,6 @@ class OutputFile:
 class Plan:
     video: OutputFile | None = None
     events: OutputFile | None = None
-    inputs: list[Path] = field(default_factory=list)
 
     def errors(self) -> list[str]:
         return [f.error for f in (self.video, self.events) if f is not None and f.error]
@@ -147,7 +146,7 @@ def plan(camera: str, output: str, events: str | Path | None, *, overwrite: bool
     from .videowriter import SUFFIXES
 
     inputs = inputs_of(camera)
-    result = Plan(inputs=inputs)
+    result = Plan()
     if output not in SPECIAL:
         result.video = check(output, "--output", inputs, overwrite=overwrite, suffixes=SUFFIXES)
     if events is not None:

@@ -139,7 +139,7 @@ class VirtualCamSink(Sink):
             self.cam._backend = None
 
 
-def open_sink(output: str, size: tuple[int, int], fps: float, vcam_backend: str = "auto") -> Sink:
+def open_sink(output, size: tuple[int, int], fps: float, vcam_backend: str = "auto") -> Sink:
     if output == "virtual":
         return VirtualCamSink(size, fps, choice=vcam_backend)
     if output == "window":

@@ -75,7 +75,7 @@ def test_label_option_writes_the_emotion_name(tmp_path):
     src = shared_path("media", "face_boxes", "silver_cc_frames", "1001_DFA_HAP_XX_f040.png")
     plain, labelled = tmp_path / "plain.png", tmp_path / "labelled.png"
     for out, extra in ((plain, []), (labelled, ["--show-label"])):
-        r = _cli("run", "--source", str(src), "--output", str(tmp_path / "v.avi"), *extra)
+        r = _cli("run", "--source", str(src), "--output", str(tmp_path / "v.avi"), "--overwrite", *extra)
         assert r.returncode == 0, r.stderr
         cv2.imwrite(str(out), _frames(tmp_path / "v.avi")[0])
     a, b = cv2.imread(str(plain)), cv2.imread(str(labelled))
