@@ -176,11 +176,16 @@ def test_a_full_disk_with_overwrite_keeps_the_old_file(tmp_path, clip, small_dis
     assert os.listdir(small_disk) == ["out.mp4"] and old.read_bytes() == b"x" * 1000
 
 
-def test_events_on_a_full_disk_are_an_error_too(tmp_path, clip, small_disk):
-    filler = small_disk / "filler"
-    filler.write_bytes(b"\0" * (150_000 - 4096 * 2))  # a 72-frame events file needs ~10 KB
-    r = _run(tmp_path, "--camera", "clip.mp4", "--output", "none", "--events", "small/ev.jsonl")
-    _refused(r, "events file", "No space left on device", code=1)
+@pytest.mark.parametrize("frames", ["72", "20"])  # 72: the disk fills mid-run; 20: as the file is finished
+def test_events_on_a_full_disk_are_an_error_too(tmp_path, clip, small_disk, frames):
+    fd = os.open(small_disk / "filler", os.O_WRONLY | os.O_CREAT)
+    with pytest.raises(OSError):
+        while True:
+            os.write(fd, b"\0" * 4096)
+    os.close(fd)
+    r = _run(tmp_path, "--camera", "clip.mp4", "--output", "none", "--events", "small/ev.jsonl",
+             "--max-frames", frames)
+    _refused(r, "events file", "No space left on device", "nothing was kept", code=1)
     assert os.listdir(small_disk) == ["filler"]
 
 
@@ -243,3 +248,18 @@ def test_a_killed_recording_keeps_all_but_its_last_second(tmp_path, overwrite):
     kept = _frames(recording)
     print(f"killed after {sent} frames sent: {kept} decode")
     assert sent - 30 <= kept <= sent  # 30 fps: all but the last second
+
+
+def test_a_folder_it_cannot_write_is_one_line_before_anything_opens(tmp_path, clip):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(locked)],
+                      capture_output=True).returncode != 0:
+        locked.chmod(0o555)  # without root: a folder without write permission (root would write there anyway)
+    try:
+        _refused(_run(tmp_path, "--camera", "clip.mp4", "--output", "locked/new/out.mp4"),
+                 "cannot write --output locked/new/out.mp4: the folder", "is not writable")
+    finally:
+        subprocess.run(["umount", str(locked)], capture_output=True)
+        locked.chmod(0o755)
+    assert os.listdir(locked) == []
