@@ -62,7 +62,9 @@ def default_path() -> Path:
     return Path(platformdirs.user_config_dir("emojicall", appauthor=False)) / "settings.json"
 
 
-def load(path: str | Path | None = None) -> Settings:
+def load(path: str | Path | None = None, keep_bad: bool = True) -> Settings:
+    """`keep_bad`: move a file that gives way to the defaults aside (NAME.bad), for a caller that will save over
+    the name (the tray); a caller that only reads (doctor) leaves it where it is."""
     path = Path(path) if path else default_path()
     if not path.exists():
         return Settings()
@@ -72,12 +74,12 @@ def load(path: str | Path | None = None) -> Settings:
         log.warning("settings file %s is unreadable (%s); using the defaults", path, exc)
         return Settings()
     except (UnicodeDecodeError, ValueError) as exc:
-        return _set_aside(path, f"is unreadable ({exc})")
+        return _defaults_for(path, f"is unreadable ({exc})", keep_bad)
     if not isinstance(data, dict):
-        return _set_aside(path, "does not hold a JSON object")
+        return _defaults_for(path, "does not hold a JSON object", keep_bad)
     if data.get("version") != VERSION:
-        return _set_aside(path, f"is from another version of EmojiCall (version {data.get('version')!r}, "
-                                f"expected {VERSION})")
+        return _defaults_for(path, f"is from another version of EmojiCall (version {data.get('version')!r}, "
+                                   f"expected {VERSION})", keep_bad)
     settings = Settings()
     for f in dataclasses.fields(Settings):
         if f.name not in data:
@@ -96,10 +98,13 @@ def load(path: str | Path | None = None) -> Settings:
     return settings
 
 
-def _set_aside(path: Path, why: str) -> Settings:
-    """The defaults, with the file kept beside as NAME.bad first: the app saves its settings over NAME later,
+def _defaults_for(path: Path, why: str, keep_bad: bool) -> Settings:
+    """The defaults, with the file kept beside as NAME.bad first: the tray saves its settings over NAME later,
     and the user's file (perhaps hand-edited, perhaps from a newer EmojiCall) must not be lost to that."""
     bad = path.with_name(path.name + ".bad")
+    if not keep_bad:
+        log.warning("settings file %s %s; using the defaults", path, why)
+        return Settings()
     try:
         os.replace(path, bad)
         log.warning("settings file %s %s; kept it as %s and using the defaults", path, why, bad)

@@ -34,6 +34,10 @@ def test_a_corrupt_or_outdated_file_warns_and_gives_the_defaults(tmp_path, caplo
     path = tmp_path / "settings.json"
     path.write_bytes(content)
     with caplog.at_level(logging.WARNING, logger="emojicall.settings"):
+        assert st.load(path, keep_bad=False) == Settings()  # as doctor reads it: nothing moves
+    assert path.read_bytes() == content and says in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="emojicall.settings"):
         assert st.load(path) == Settings()
     assert says in caplog.text and str(path) in caplog.text
     # Kept beside, named in the warning, before the app saves its defaults over the name (issue 21).
