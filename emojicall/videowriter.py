@@ -30,15 +30,17 @@ ENCODER_OPTIONS = {
     "mjpeg": {"qmin": "2", "qmax": "3"},  # near the source (mean error 1.6/255 on the demo clip)
 }
 FIX = "free some disk space or write to another folder"
-MIN_SIDE, MAX_SIDE = 16, 8192  # H.264 level 6.2 and browsers' decoders stop at 8192 pixels a side
+# The highest level of H.264 and of VP9 (6.2) holds 8192 pixels a side and 8192x4352 in all, what players'
+# decoders are built for; under 16 pixels a side (one macroblock) a frame shows nothing anybody could see.
+MIN_SIDE, MAX_SIDE, MAX_PIXELS = 16, 8192, 8192 * 4352
 
 
 def encodable_size(size: tuple[int, int]) -> tuple[int, int]:
     """The frame size the file gets: yuv420p needs even sides, so an odd side gains one pixel of letterbox."""
     w, h = size
-    if not (MIN_SIDE <= w <= MAX_SIDE and MIN_SIDE <= h <= MAX_SIDE):
-        raise UserError(f"cannot write a video of {w}x{h} pixels (videos are {MIN_SIDE} to {MAX_SIDE} pixels a side)",
-                        "resize the input, or use --output none")
+    if not (MIN_SIDE <= w <= MAX_SIDE and MIN_SIDE <= h <= MAX_SIDE and w * h <= MAX_PIXELS):
+        raise UserError(f"cannot write a video of {w}x{h} pixels (from {MIN_SIDE} to {MAX_SIDE} pixels a side, "
+                        f"8192x4352 at most)", "resize the input, or use --output none")
     return w + w % 2, h + h % 2
 
 
@@ -47,7 +49,8 @@ class _File:
     OS error (disk full, file too large, I/O error) raises."""
 
     def __init__(self, path):
-        self.fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+        # O_BINARY: Windows would otherwise turn every 0x0A byte of the video into 0x0D 0x0A
+        self.fd = os.open(path, os.O_WRONLY | os.O_TRUNC | getattr(os, "O_BINARY", 0))
 
     def write(self, data) -> int:
         view = memoryview(data)
