@@ -136,8 +136,7 @@ def _device_of(spec: str) -> str | None:
 
 
 def check_not_feedback(source: str, output: str) -> None:
-    """Refuse an output that is the input (the input would be truncated) and EmojiCam as the camera (the
-    virtual camera would film itself)."""
+    """Refuse EmojiCam as the camera (the virtual camera would film itself)."""
     from .vcam import NAME as CAM_LABEL, find_labelled_device
 
     device = _device_of(source)
@@ -145,9 +144,4 @@ def check_not_feedback(source: str, output: str) -> None:
     if device and emojicam and os.path.realpath(device) == os.path.realpath(emojicam):
         raise UserError(f"{source} is the {CAM_LABEL} virtual camera itself",
                         "pick your real camera (`emojicall doctor` lists them)")
-    if output in ("virtual", "window", "none") or source == "demo":
-        return
-    src, out = Path(source), Path(output)
-    if src.exists() and out.exists() and (os.path.samefile(src, out) or
-                                          (src.is_dir() and out.resolve().is_relative_to(src.resolve()))):
-        raise UserError(f"--output {output} is the input {source}", "write the output to another file")
+    # An output that is an input: outputs.plan, which resolves paths that do not exist yet too.

@@ -59,7 +59,10 @@ def _parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="process a camera, video or images and send the result somewhere")
     add_stream_flags(r)
-    r.add_argument("--output", default="virtual", help="virtual | window | none | FILE.mp4 (default virtual)")
+    r.add_argument("--output", default="virtual", help="virtual | window | none | FILE.mp4 (H.264) | FILE.webm (VP9) "
+                                                       "(default virtual)")
+    r.add_argument("--overwrite", action="store_true", help="replace an existing --output or --events file (only "
+                   "once the run has finished: a failed run leaves the old file)")
     r.add_argument("--realtime", action="store_true", help="play a video file as a live camera would give it: "
                    "at its own frame rate, frames not taken in time dropped (rehearse with a recorded clip)")
     r.add_argument("--max-frames", type=_positive, help="stop after N frames")
@@ -172,6 +175,10 @@ def _stream(args, stop) -> int:
 
     settings = settings_from(args)
     build.check_not_feedback(settings.camera, args.output)
+    # Every output checked against every input and each other before anything opens (outputs.py).
+    from . import outputs
+
+    plan = outputs.plan(settings.camera, args.output, args.events, overwrite=args.overwrite)
     failures = []
     with contextlib.ExitStack() as owned:
         if args.output == "virtual":  # one EmojiCall at a time may hold the camera and EmojiCam
@@ -185,7 +192,7 @@ def _stream(args, stop) -> int:
         source = build.keep_alive(opened, settings.camera, settings.width, settings.height,
                                   realtime=args.realtime or args.output == "virtual")
         owned.callback(source.close)
-        sink = build.sink(args.output, source.size, args.fps or source.fps, settings)
+        sink = build.sink(plan.video or args.output, source.size, args.fps or source.fps, settings)
         stream = Stream(sink, source=source, pipeline=pipeline, mirror=settings.mirror, stop_when_sink_fails=True,
                         on_problem=lambda area, problem: failures.append(f"{area}: {problem}"))
         owned.callback(stream.close)
@@ -194,16 +201,17 @@ def _stream(args, stop) -> int:
 
             from .events import EventWriter
 
-            events = owned.enter_context(EventWriter(args.events, source.fps, inputs=[settings.camera]))
+            events = owned.enter_context(EventWriter(plan.events, source.fps))
             stream.add_listener(events.on_frame(time.monotonic if source.live else None))
         stats = stream.run(stop=stop, max_frames=args.max_frames)
+    failures += plan.errors()  # outputs that failed as they were finished (and were removed)
     for line in failures:
         print(f"emojicall: {line}", file=sys.stderr)
     print(f"{stats.summary()}; {stats.faces} faces found ({pipeline.detector.name})")
-    if stream.sink_failed:
+    if stream.sink_failed or failures:
         return 1
-    if args.output not in ("virtual", "window", "none"):
-        print(f"wrote {Path(args.output).resolve()}")
+    if plan.video is not None:
+        print(f"wrote {plan.video.target}")
     return 0
 
 

@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--vcam-backend", choices=("auto", "v4l2loopback", "obs", "unitycapture"),
                    help="check this virtual camera backend instead of the settings' one")
     args = p.parse_args(argv)
-    cfg = st.load(args.config)
+    cfg = st.load(args.config, keep_bad=False)  # a check moves no file
     if args.vcam_backend:
         cfg.vcam_backend = args.vcam_backend
     checks = run_checks(cfg)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 
+from . import outputs
 from .errors import UserError
+from .outputs import OutputFile
 from .face import Face
 from .labels import LABELS
 
@@ -23,13 +24,6 @@ CSV_FIELDS = ("frame", "t", "track", "x", "y", "w", "h", "label", *LABELS)
 
 def is_csv(path: str | Path) -> bool:
     return str(path).lower().endswith(".csv")
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.exists() and b.exists() and os.path.samefile(a, b)
-    except OSError:
-        return a.resolve() == b.resolve()
 
 
 def face_record(face: Face) -> dict:
@@ -45,21 +39,16 @@ def face_record(face: Face) -> dict:
 
 
 class EventWriter:
-    """Writes one record per frame. `inputs`: the run's input files, which this must never overwrite (an
-    `--events` path typed where the clip's name was meant would otherwise destroy the clip)."""
+    """Writes one record per frame. `path`: an outputs.OutputFile that `emojicall run` checked, or a path, which
+    is checked here against `inputs`, the run's input files (an `--events` path typed where the clip's name was
+    meant would otherwise destroy the clip); an existing file is replaced only once the writer closes."""
 
-    def __init__(self, path: str | Path, fps: float, inputs: Iterable[str | Path] = ()):
-        self.path, self.fps = Path(path), float(fps) if fps and fps > 0 else 30.0
-        for src in inputs:
-            if src is not None and _same_file(self.path, Path(src)):
-                raise UserError(f"--events {self.path} is the input file: give the events a file name of their own")
-        if self.path.is_dir():
-            raise UserError(f"--events {self.path} is a folder: give a file name such as events.jsonl or events.csv")
-        try:
-            self._fh = open(self.path, "w", newline="" if is_csv(self.path) else None, encoding="utf-8")
-        except OSError as exc:
-            raise UserError(f"cannot write events file {self.path} ({exc.strerror or exc}): "
-                            "choose a path in a folder you can write to") from None
+    def __init__(self, path: str | Path | OutputFile, fps: float, inputs: Iterable[str | Path] = ()):
+        self.out = path if isinstance(path, OutputFile) else \
+            outputs.check(path, "--events", [outputs.resolve(src) for src in inputs if src is not None],
+                          overwrite=True)
+        self.path, self.fps = self.out.target, float(fps) if fps and fps > 0 else 30.0
+        self._fh = open(self.out.open(), "w", newline="" if is_csv(self.path) else None, encoding="utf-8")
         self._csv = csv.writer(self._fh) if is_csv(self.path) else None
         if self._csv is not None:
             self._csv.writerow(CSV_FIELDS)
@@ -80,8 +69,7 @@ class EventWriter:
                     track = "" if r["track"] is None else r["track"]
                     self._csv.writerow([frame_no, t, track, *r["box"], r["label"] or "", *probs])
         except OSError as exc:  # disk full mid-run: one line, not a traceback from the frame loop
-            raise UserError(f"cannot write events file {self.path} ({exc.strerror or exc}): free space or choose "
-                            "another path") from None
+            self._fail(exc)
         self.frames += 1
         if self.frames % 300 == 0:  # a live run killed later still leaves its first minutes on disk
             self._fh.flush()
@@ -96,8 +84,27 @@ class EventWriter:
         return callback
 
     def close(self) -> None:
-        if not self._fh.closed:
+        """Finish the file and put it in place; one that cannot be finished is removed, and says why in
+        `self.out.error` (close runs while the stream shuts down, where nobody could hear an exception)."""
+        if self._fh.closed:
+            return
+        try:
             self._fh.close()
+            self.out.finish()
+        except OSError as exc:
+            try:
+                self._fail(exc)
+            except UserError as error:
+                self.out.error = f"events: {error}"
+
+    def _fail(self, exc: OSError):
+        try:
+            self._fh.close()
+        except OSError:
+            pass  # the same full disk again
+        self.out.discard()
+        raise UserError(f"cannot write events file {self.path} ({exc.strerror or exc}); nothing was kept",
+                        "free space or choose another path") from None
 
     def __enter__(self):
         return self

@@ -63,6 +63,14 @@ def _num(v) -> float:
         return math.nan
 
 
+def _time(value) -> float:
+    """A frame's time in seconds; NaN and infinity (which json.loads accepts) are no time."""
+    t = float(value)
+    if not math.isfinite(t):
+        raise ValueError(f"time {value} is not a number of seconds")
+    return t
+
+
 def _bad(path: Path, where: str, why: str) -> UserError:
     return UserError(f"events file {path} {where} {why}: make it with `emojicall run --events FILE.jsonl` "
                      "(or .csv)")
@@ -71,7 +79,7 @@ def _bad(path: Path, where: str, why: str) -> UserError:
 def read_events(path: str | Path) -> Events:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8-sig")  # -sig: a byte-order mark from an editor is no record
     except FileNotFoundError:
         raise UserError(f"events file {path} not found: give the file `emojicall run --events` wrote") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -89,7 +97,7 @@ def _read_jsonl(ev: Events, text: str) -> None:
             continue
         try:
             rec = json.loads(line)
-            t, faces = float(rec["t"]), rec["faces"]
+            t, faces = _time(rec["t"]), rec["faces"]
             int(rec["frame"])
             if not isinstance(faces, list):
                 raise TypeError("faces is not a list")
@@ -109,7 +117,7 @@ def _read_csv(ev: Events, text: str) -> None:
     last = None
     for n, row in enumerate(rows, 2):
         try:
-            frame, t = int(row["frame"]), float(row["t"])
+            frame, t = int(row["frame"]), _time(row["t"])
         except (TypeError, ValueError):
             raise _bad(ev.path, f"line {n}", "has no frame number and time") from None
         if frame != last:

@@ -62,22 +62,24 @@ def default_path() -> Path:
     return Path(platformdirs.user_config_dir("emojicall", appauthor=False)) / "settings.json"
 
 
-def load(path: str | Path | None = None) -> Settings:
+def load(path: str | Path | None = None, keep_bad: bool = True) -> Settings:
+    """`keep_bad`: move a file that gives way to the defaults aside (NAME.bad), for a caller that will save over
+    the name (the tray); a caller that only reads (doctor) leaves it where it is."""
     path = Path(path) if path else default_path()
     if not path.exists():
         return Settings()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except OSError as exc:
         log.warning("settings file %s is unreadable (%s); using the defaults", path, exc)
         return Settings()
+    except (UnicodeDecodeError, ValueError) as exc:
+        return _defaults_for(path, f"is unreadable ({exc})", keep_bad)
     if not isinstance(data, dict):
-        log.warning("settings file %s does not hold a JSON object; using the defaults", path)
-        return Settings()
+        return _defaults_for(path, "does not hold a JSON object", keep_bad)
     if data.get("version") != VERSION:
-        log.warning("settings file %s is from another version of EmojiCall (version %r, expected %d); "
-                    "using the defaults", path, data.get("version"), VERSION)
-        return Settings()
+        return _defaults_for(path, f"is from another version of EmojiCall (version {data.get('version')!r}, "
+                                   f"expected {VERSION})", keep_bad)
     settings = Settings()
     for f in dataclasses.fields(Settings):
         if f.name not in data:
@@ -94,6 +96,22 @@ def load(path: str | Path | None = None) -> Settings:
         for name in names:
             setattr(settings, name, getattr(defaults, name))
     return settings
+
+
+def _defaults_for(path: Path, why: str, keep_bad: bool) -> Settings:
+    """The defaults, with the file kept beside as NAME.bad first: the tray saves its settings over NAME later,
+    and the user's file (perhaps hand-edited, perhaps from a newer EmojiCall) must not be lost to that."""
+    bad = path.with_name(path.name + ".bad")
+    if not keep_bad:
+        log.warning("settings file %s %s; using the defaults", path, why)
+        return Settings()
+    try:
+        os.replace(path, bad)
+        log.warning("settings file %s %s; kept it as %s and using the defaults", path, why, bad)
+    except OSError as exc:
+        log.warning("settings file %s %s, and keeping it as %s failed (%s); using the defaults", path, why, bad,
+                    exc.strerror or exc)
+    return Settings()
 
 
 def _coerce(value, default):

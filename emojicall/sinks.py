@@ -8,12 +8,9 @@ steady rate (stream.Stream keeps it).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from pathlib import Path
 
-import cv2
 import numpy as np
 
-from .errors import UserError
 from .frames import fit
 
 class Sink(ABC):
@@ -40,25 +37,27 @@ class NullSink(Sink):
 
 
 class FileSink(Sink):
-    area, fix = "video file", "free some disk space or write to another folder"
+    """A video file, written by videowriter.VideoWriter (H.264 MP4 or VP9 WebM); `path` is an
+    outputs.OutputFile that `emojicall run` checked before anything opened, or a path for a new file."""
 
-    def __init__(self, path: str | Path, size: tuple[int, int], fps: float):
-        self.path, self.size = Path(path), size
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UserError(f"cannot write video {self.path} ({exc.strerror})", "choose another folder") from None
-        fourcc = cv2.VideoWriter_fourcc(*("mp4v" if self.path.suffix.lower() in (".mp4", ".m4v", ".mov") else "MJPG"))
-        self._writer = cv2.VideoWriter(str(self.path), fourcc, fps, size)
-        if not self._writer.isOpened():
-            raise UserError(f"cannot write video {self.path}", "use a writable folder and a .mp4 or .avi name")
+    area = "video file"
+
+    def __init__(self, path, size: tuple[int, int], fps: float):
+        from .outputs import OutputFile, check
+        from .videowriter import FIX, SUFFIXES, VideoWriter
+
+        out = path if isinstance(path, OutputFile) else \
+            check(path, "--output", [], overwrite=False, suffixes=SUFFIXES)
+        self.path, self.fix = out.target, FIX
+        self._writer = VideoWriter(out, size, fps)
+        self.size = self._writer.size
 
     def send(self, frame):
         self._writer.write(fit(frame, self.size))
         return True
 
     def close(self):
-        self._writer.release()
+        self._writer.close()
 
 
 class WindowSink(Sink):
@@ -78,8 +77,9 @@ class WindowSink(Sink):
         self.window.close()
 
 
-def open_sink(output: str, size: tuple[int, int], fps: float) -> Sink:
-    """A sink for `--output` other than `virtual` (vcam.VirtualCamSink)."""
+def open_sink(output, size: tuple[int, int], fps: float) -> Sink:
+    """A sink for `--output` other than `virtual` (vcam.VirtualCamSink): a window, nothing, or a video file
+    (`output` a path or the outputs.OutputFile `emojicall run` checked)."""
     if output == "window":
         return WindowSink()
     if output == "none":

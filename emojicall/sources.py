@@ -92,6 +92,7 @@ class CaptureSource(_PrimedSource):
         if first is None:
             self._cap.release()
             what, fix = ("no camera answers at that index", "run `emojicall doctor` to list cameras") if self.live \
+                else ("it is a video without a single frame", "give a clip with frames in it") if _empty(spec) \
                 else ("it is corrupt or in a format OpenCV cannot decode", "re-encode it as H.264 .mp4")
             raise UserError(f"cannot read {self.name}: {what}", fix)
         fps = self._cap.get(cv2.CAP_PROP_FPS)
@@ -110,6 +111,18 @@ class CaptureSource(_PrimedSource):
 
     def close(self):
         self._cap.release()
+
+
+def _empty(path) -> bool:
+    """A well-formed video with a video stream and no frame (a recording stopped at once): OpenCV cannot tell it
+    from a corrupt file, FFmpeg itself can."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            return bool(container.streams.video) and next(container.decode(video=0), None) is None
+    except (av.error.FFmpegError, OSError, ValueError):
+        return False
 
 
 class ImageSource(_PrimedSource):

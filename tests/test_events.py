@@ -91,14 +91,15 @@ def test_refuses_to_overwrite_the_input_clip(tmp_path):
     clip.write_bytes(shared_path(*SMILE).read_bytes())
     before = clip.read_bytes()
     (tmp_path / "sub").mkdir()
-    with pytest.raises(UserError, match="is the input file"):
+    with pytest.raises(UserError, match="is the input"):
         EventWriter(tmp_path / "sub" / ".." / "clip.mp4", 30, inputs=[str(clip)])
     assert clip.read_bytes() == before
 
 
-@pytest.mark.parametrize("where", ["missing_folder/ev.jsonl", "a_folder"])
+@pytest.mark.parametrize("where", ["a_file/ev.jsonl", "a_folder"])
 def test_unwritable_path_is_one_line(tmp_path, where):
     (tmp_path / "a_folder").mkdir()
+    (tmp_path / "a_file").write_text("a file where a folder should be")
     with pytest.raises(UserError) as err:
         EventWriter(tmp_path / where, 30)
     assert "\n" not in str(err.value) and str(tmp_path / where) in str(err.value)

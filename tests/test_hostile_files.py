@@ -267,3 +267,16 @@ def test_a_folder_where_the_settings_file_should_be_gives_defaults_and_one_warni
     assert loaded == settings.Settings()
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and str(path) in warnings[0] and "\n" not in warnings[0], warnings
+
+
+def test_a_video_without_a_single_frame_is_not_called_corrupt(tmp_path):
+    """A fragmented MP4 whose recording stopped before its first frame: well-formed, just empty."""
+    import av
+
+    empty = tmp_path / "empty.mp4"
+    with av.open(str(empty), "w", format="mp4", options={"movflags": "frag_keyframe+empty_moov"}) as container:
+        stream = container.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        container.start_encoding()
+    line = _refused(_cli("run", "--source", empty, "--output", "none", "--detector", "haar"), empty)
+    assert "without a single frame" in line and "corrupt" not in line  # before: "corrupt ... re-encode it"

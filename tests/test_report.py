@@ -117,3 +117,25 @@ def test_png_over_the_events_file_is_refused(happy_events):
 def test_unwritable_png_is_one_line(happy_events, tmp_path):
     assert "cannot write" in _one_line_error([str(happy_events / "happy.jsonl"), "--png",
                                              str(tmp_path / "no_such_dir" / "t.png")])
+
+
+def test_what_editors_write_reads_the_same(happy_events, tmp_path):
+    """A byte-order mark and Windows line ends (Notepad, Excel's "CSV UTF-8") change nothing."""
+    for name in ("happy.jsonl", "happy.csv"):
+        text = (happy_events / name).read_text()
+        edited = tmp_path / name
+        edited.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
+        ours, theirs = report.read_events(happy_events / name), report.read_events(edited)
+        assert (theirs.frames, theirs.t, sorted(theirs.tracks)) == (ours.frames, ours.t, sorted(ours.tracks))
+
+
+@pytest.mark.parametrize("name, bad_line", [("nan.jsonl", '{"frame": 3, "t": NaN, "faces": []}'),
+                                            ("inf.csv", "3,inf,,,,,,,,,,,,,")])
+def test_a_time_that_is_no_number_names_the_line(happy_events, tmp_path, capsys, name, bad_line):
+    src = happy_events / ("happy.csv" if name.endswith(".csv") else "happy.jsonl")
+    lines = src.read_text().splitlines()
+    at = 4 if name.endswith(".csv") else 3  # the CSV's line 1 is its header
+    (tmp_path / name).write_text("\n".join(lines[:at] + [bad_line] + lines[at + 1:]) + "\n")
+    what = _one_line_error([str(tmp_path / name), "--png", str(tmp_path / "t.png")])
+    assert f"line {at + 1}" in what  # before: ValueError after the summary
+    assert not (tmp_path / "t.png").exists() and capsys.readouterr().out == ""

@@ -34,8 +34,16 @@ def test_a_corrupt_or_outdated_file_warns_and_gives_the_defaults(tmp_path, caplo
     path = tmp_path / "settings.json"
     path.write_bytes(content)
     with caplog.at_level(logging.WARNING, logger="emojicall.settings"):
+        assert st.load(path, keep_bad=False) == Settings()  # as doctor reads it: nothing moves
+    assert path.read_bytes() == content and says in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="emojicall.settings"):
         assert st.load(path) == Settings()
     assert says in caplog.text and str(path) in caplog.text
+    # Kept beside, named in the warning, before the app saves its defaults over the name (issue 21).
+    assert f"kept it as {path}.bad" in caplog.text and len(caplog.records) == 1
+    st.save(Settings(), path)
+    assert (tmp_path / "settings.json.bad").read_bytes() == content
 
 
 def test_bad_fields_fall_back_one_by_one(tmp_path, caplog):

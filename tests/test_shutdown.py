@@ -83,7 +83,7 @@ def test_signal_mid_run_finishes_a_playable_mp4(sig, long_clip, tmp_path):
         proc.kill()
     assert proc.returncode == 0, stderr
     assert "Traceback" not in stderr
-    processed = int(stdout.split(" frames processed")[0].split()[-1])
+    processed = int(stdout.split(" frames, ")[0].split()[-1])
     assert 0 < processed < 600, "stopped by the signal, not by the end of the clip"
     written = clip_frames(out)  # an mp4 whose writer was not released has no index and does not open
     assert len(written) == processed and written[0].shape == (360, 640, 3)

@@ -101,5 +101,5 @@ def test_file_sink_refuses_an_unwritable_path(tmp_path):
     from emojicall.errors import UserError
 
     (tmp_path / "a_file").write_text("a file where a folder should be")
-    with pytest.raises(UserError, match="cannot write video"):
+    with pytest.raises(UserError, match="cannot write"):
         FileSink(tmp_path / "a_file" / "x.mp4", (64, 48), 30)

@@ -113,3 +113,39 @@ def test_evaluate_with_ferplus_labels(fer_npz, tmp_path):
     assert res["accuracy"] > 0.66
     r = _cli("evaluate", "--labels", "fer+")
     assert r.returncode == 2 and "unknown label set" in r.stderr
+
+
+def test_labels_from_a_spreadsheet_read_like_any_other(tmp_path):
+    """Excel's "CSV UTF-8": a byte-order mark and CRLF line ends (before: "needs a header", which it has)."""
+    clip = shared_path(*SMILE)
+    excel = tmp_path / "excel.csv"
+    excel.write_bytes(f"file,emotion,start,end\r\n{clip},happy,2,40\r\n".encode("utf-8-sig"))
+    clips, _ = read_labels(excel)
+    assert [(c.file, c.emotion, c.start, c.end) for c in clips] == [(clip, "happy", 2, 40)]
+
+
+def test_a_short_row_leaves_out_only_optional_cells(tmp_path):
+    labels = _csv(tmp_path, "{clip},happy\n{clip},sad,3\n")  # no end, no split: from frame 0 / 3 to the end
+    assert [(c.emotion, c.start, c.end, c.split) for c in read_labels(labels)[0]] == \
+        [("happy", 0, None, ""), ("sad", 3, None, "")]
+
+
+@pytest.mark.parametrize("body, says", [
+    ("{clip}\n", "line 3: no emotion"),                           # before: AttributeError
+    ("{clip},happy,40,2\n", "line 3: frames 40 to 2 are no range"),  # before: silently scored 0
+    ("{clip},happy,0,10,tune,extra\n", "line 3: 6 cells for 5 columns"),
+])
+def test_rows_it_cannot_use_are_one_line_naming_the_line(tmp_path, body, says):
+    labels = _csv(tmp_path, body)
+    r = _cli("evaluate", "--video", str(labels))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines() == [r.stderr.strip()] and says in r.stderr, r.stderr
+
+
+def test_a_labels_file_that_is_not_utf8_is_one_line(tmp_path):
+    latin = tmp_path / "latin1.csv"
+    latin.write_bytes("file,emotion\nvidéo.mp4,happy\n".encode("latin-1"))
+    r = _cli("evaluate", "--video", str(latin))
+    assert r.returncode == 2 and "Traceback" not in r.stderr  # before: UnicodeDecodeError
+    assert r.stderr.strip() == f"emojicall: labels file {latin} is not UTF-8 text (byte 17): save it as UTF-8 " \
+                               "(in Excel: 'CSV UTF-8')"

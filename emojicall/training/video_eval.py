@@ -9,7 +9,6 @@ so tracker and smoother are warm as in a call) and `split` (select rows with `sp
 """
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy as np
 
 from ..errors import UserError
 from ..labels import LABELS, label_index
+from ..tables import read_rows
 
 
 @dataclass
@@ -37,30 +37,27 @@ class Clip:
 def read_labels(csv_path: str | Path, split: str | None = None) -> tuple[list[Clip], list[str]]:
     """The clips of a labels CSV (rows of `split` only, if given) and notes on the rows skipped."""
     csv_path = Path(csv_path)
-    if not csv_path.is_file():
-        raise UserError(f"labels file not found: {csv_path}: pass a CSV with columns file,emotion")
-    with open(csv_path, newline="") as f:
-        rows = [r for r in csv.DictReader(line for line in f if not line.lstrip().startswith("#"))]
-    if not rows or not {"file", "emotion"} <= set(rows[0]):
-        raise UserError(f"{csv_path}: needs a header with the columns file,emotion (more columns are allowed)")
     clips, notes = [], []
-    for n, r in enumerate(rows, start=2):
-        if split and r.get("split", "").strip() != split:
+    for n, r in read_rows(csv_path, "labels file", ("file", "emotion")):
+        if split and r.get("split", "") != split:
             continue
         try:
             emotion = LABELS[label_index(r["emotion"])]
         except ValueError:
             notes.append(f"{r['file']}: emotion '{r['emotion']}' is not one of the 7 classes, skipped")
             continue
-        path = (csv_path.parent / r["file"].strip()).resolve()
+        path = (csv_path.parent / r["file"]).resolve()
         if not path.is_file():
-            raise UserError(f"{csv_path}, row {n}: clip not found: {path}: fix the path (relative to the CSV)")
+            raise UserError(f"{csv_path}, line {n}: clip not found: {path}: fix the path (relative to the CSV)")
         try:
             start = int(r.get("start") or 0)
-            end = int(r["end"]) if (r.get("end") or "").strip() else None
+            end = int(r["end"]) if r.get("end") else None
         except ValueError:
-            raise UserError(f"{csv_path}, row {n}: start/end must be frame numbers") from None
-        clips.append(Clip(path, emotion, start, end, (r.get("split") or "").strip()))
+            raise UserError(f"{csv_path}, line {n}: start/end must be frame numbers") from None
+        if start < 0 or (end is not None and end < start):  # would score no frame: a silent 0
+            raise UserError(f"{csv_path}, line {n}: frames {start} to {end} are no range",
+                            "give 0 <= start <= end (inclusive frame numbers)")
+        clips.append(Clip(path, emotion, start, end, r.get("split", "")))
     if not clips:
         raise UserError(f"{csv_path}: no clip with one of the 7 emotions" + (f" in split '{split}'" if split else ""))
     return clips, notes
