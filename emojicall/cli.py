@@ -65,8 +65,8 @@ def _parser() -> argparse.ArgumentParser:
                    "once the run has finished: a failed run leaves the old file)")
     r.add_argument("--realtime", action="store_true", help="play a video file as a live camera would give it: "
                    "at its own frame rate, frames not taken in time dropped (rehearse with a recorded clip)")
-    r.add_argument("--max-frames", type=_positive, help="stop after N frames")
-    r.add_argument("--backend", default="tflite", choices=("tflite", "keras"), help="classifier runtime")
+    r.add_argument("--max-frames", type=int, help="stop after N frames")
+    r.add_argument("--backend", default="tflite", help="classifier runtime: tflite | keras")
     r.add_argument("--events", type=Path, help="also write each frame's faces, boxes and emotion scores here: "
                    "FILE.jsonl (one JSON object a frame) or FILE.csv (a row a face and frame); "
                    "`emojicall report FILE` summarises it")
@@ -157,12 +157,6 @@ def _run(args) -> int:
             signal.signal(sig, handler)
 
 
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
-    return int(text)
-
-
 def _stream(args, stop) -> int:
     import contextlib
     import logging
@@ -175,6 +169,8 @@ def _stream(args, stop) -> int:
 
     settings = settings_from(args)
     build.check_not_feedback(settings.camera, args.output)
+    if args.max_frames is not None and args.max_frames < 1:
+        raise UserError(f"--max-frames {args.max_frames} is not a number of frames", "give 1 or more")
     # Every output checked against every input and each other before anything opens (outputs.py).
     from . import outputs
 
