@@ -16,7 +16,8 @@ from .errors import UserError
 _DELEGATED = {"tray": ("emojicall.tray.app", "start the tray icon and stream to the EmojiCam virtual camera"),
               "doctor": ("emojicall.doctor", "check cameras, virtual camera, models and emoji packs"),
               "report": ("emojicall.report", "summarise an --events file: time per emotion per face, a timeline"),
-              "desktop-entry": ("emojicall.desktop", "add EmojiCall to the applications menu (Linux)")}
+              "desktop-entry": ("emojicall.desktop", "add EmojiCall to the applications menu (Linux)"),
+              "calibrate": ("emojicall.calibration", "record ~3 s of your neutral face so it reads neutral")}
 _VERBOSITY = {"-v": 1, "--verbose": 1, "-vv": 2, "-q": -1, "--quiet": -1}
 
 
@@ -83,6 +84,8 @@ def _parser() -> argparse.ArgumentParser:
                    "`emojicall report FILE` summarises it")
     r.add_argument("--width", type=int, default=1280, help="camera capture width (cameras only)")
     r.add_argument("--height", type=int, default=720, help="camera capture height (cameras only)")
+    r.add_argument("--no-calibration", dest="calibration", action="store_false",
+                   help="ignore the stored `emojicall calibrate` offset")
     r.set_defaults(func=_run)
 
     t = sub.add_parser("train", help="train an emotion model on FER-2013")
@@ -134,6 +137,8 @@ def _parser() -> argparse.ArgumentParser:
                                                        "../shared/data/ferplus/ferplus.npz)")
     e.add_argument("--video", type=Path, help="LABELS.csv (columns file,emotion[,start,end,split]): run each clip "
                                               "through the app's chain and score the emoji shown")
+    e.add_argument("--calibrate", action="store_true", help="with --video: calibrate each `actor` on the first half "
+                   "of their first neutral row (scored on its second half)")
     e.add_argument("--clip-split", help="with --video: only the rows whose split column is this (e.g. holdout)")
     e.add_argument("--detector", help="with --video: the detector to run (default: the app's)")
     e.add_argument("--backend", default="tflite", help="tflite (the app's runtime) | keras")
@@ -177,7 +182,7 @@ def _run_settings(args):
     return Settings(camera=args.camera, width=args.width, height=args.height, detector=args.detector or DEFAULT,
                     style=args.style, pack=str(args.emoji_dir) if args.emoji_dir else "", model=args.model or "",
                     mirror=args.mirror, show_label=args.show_label, tta=args.tta, detect_every=args.detect_every,
-                    vcam_backend=args.vcam_backend)
+                    vcam_backend=args.vcam_backend, calibration=args.calibration)
 
 
 def _stream(args, stop) -> int:
@@ -251,7 +256,7 @@ def _evaluate(args) -> int:
         from .training.video_eval import evaluate_video
 
         evaluate_video(args.video, detector=args.detector, model=args.model, split=args.clip_split,
-                       json_out=args.json, figures=args.figures)
+                       json_out=args.json, figures=args.figures, calibrate=args.calibrate)
         return 0
     from .training.evaluate import evaluate
 

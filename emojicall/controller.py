@@ -198,6 +198,21 @@ class Controller:
         self.paused = False
         self._post(self._reopen_source)
 
+    def calibrate(self) -> None:
+        """Menu "Calibrate: hold a neutral face": a few seconds of the running stream (emojicall.calibration)."""
+        from . import calibration
+
+        if self._classifier is None:
+            return self.report("calibration", "the model is still loading", "try again in a moment")
+        calibration.record_live(self._classifier, lambda what, fix="": self.report("calibration", what, fix))
+
+    def reset_calibration(self) -> None:
+        from . import calibration
+
+        calibration.reset()
+        if self._classifier is not None:
+            self._classifier.calibration = None
+
     def set_preview(self, on: bool) -> None:
         self.preview = bool(on)
         self._post(self._sync_preview)

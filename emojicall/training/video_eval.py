@@ -5,7 +5,11 @@ tracker, calibrated crop, classifier with flip TTA, smoother), with detection on
 runs give the same numbers. A frame counts when its largest face has an emotion; the score is the share of those
 frames showing the clip's label. LABELS.csv: columns `file,emotion` (paths relative to the CSV's folder), and
 optionally `start,end` (inclusive frame numbers: only those frames are scored, the chain still runs from frame 0
-so tracker and smoother are warm as in a call) and `split` (select rows with `split=`).
+so tracker and smoother are warm as in a call), `split` (select rows with `split=`) and `actor` (one person).
+
+With `calibrate`, each actor is calibrated (emojicall.calibration) on the first half of the scored frames of their
+first neutral row, that row is scored on its second half only, and all their rows run with the offset; actors
+without a neutral row run uncalibrated. Each clip's result says `"calibrated": true|false`.
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ class Clip:
     start: int = 0
     end: int | None = None  # inclusive; None: to the last frame
     split: str = ""
+    actor: str = ""
 
     @property
     def name(self) -> str:
@@ -60,7 +65,7 @@ def read_labels(csv_path: str | Path, split: str | None = None) -> tuple[list[Cl
             end = int(r["end"]) if (r.get("end") or "").strip() else None
         except ValueError:
             raise UserError(f"{csv_path}, row {n}: start/end must be frame numbers") from None
-        clips.append(Clip(path, emotion, start, end, (r.get("split") or "").strip()))
+        clips.append(Clip(path, emotion, start, end, (r.get("split") or "").strip(), (r.get("actor") or "").strip()))
     if not clips:
         raise UserError(f"{csv_path}: no clip with one of the 7 emotions" + (f" in split '{split}'" if split else ""))
     return clips, notes
@@ -142,34 +147,75 @@ def app_chain(detector: str | None, model, tta: bool = True):
     from ..detectors import DEFAULT
     from ..settings import Settings
 
-    settings = Settings(detector=detector or DEFAULT, model=str(model or ""), tta=tta)
+    settings = Settings(detector=detector or DEFAULT, model=str(model or ""), tta=tta, calibration=False)
     classifier = build.load_classifier(settings)
     det, _ = build.load_detector(settings.detector, fallback=detector is None,
                                  warn=logging.getLogger(__name__).warning)
     return det, classifier, Compositor(build.load_pack(settings.pack))
 
 
-def run_app_chain(clips: list[Clip], detector, classifier, compositor) -> list[dict]:
+def run_app_chain(clips: list[Clip], detector, classifier, compositor, calibrate: bool = False) -> list[dict]:
+    from dataclasses import replace
+
     from ..pipeline import Pipeline
 
+    offsets, scored_from = calibrate_actors(clips, detector, classifier, compositor) if calibrate else ({}, {})
     out = []
-    for clip in clips:
+    for i, clip in enumerate(clips):
+        classifier.calibration = offsets.get(clip.actor)
         pipe = Pipeline(detector, classifier, compositor, async_detect=False)  # one per clip: fresh tracks
-        fps, shown = read_clip(clip, lambda frame: pipe.process(frame)[1])
+        scored = replace(clip, start=scored_from.get(i, clip.start))  # a calibrating row: its second half
+        fps, shown = read_clip(scored, lambda frame: pipe.process(frame)[1])
         out.append(clip_result(clip, fps, shown))
+        if calibrate:
+            out[-1]["calibrated"] = clip.actor in offsets
+    classifier.calibration = None
     return out
 
 
+def calibrate_actors(clips: list[Clip], detector, classifier, compositor) -> tuple[dict, dict]:
+    """({actor: offset}, {clip index: first scored frame}): each actor with a neutral row is calibrated on the
+    first half of that row's scored frames through the app's chain; that row is then scored on the rest."""
+    from .. import calibration
+    from ..errors import UserError
+    from ..pipeline import Pipeline
+
+    offsets, scored_from = {}, {}
+    for i, clip in enumerate(clips):
+        if not clip.actor or clip.emotion != "neutral" or clip.actor in offsets:
+            continue
+        half = sum(n >= clip.start for n, _ in clip_frames(clip)[1]) // 2
+        pipe = Pipeline(detector, classifier, compositor, async_detect=False, smooth=False)
+        rec = calibration.Recording()
+        try:
+            for n, frame in clip_frames(clip)[1]:  # from frame 0: the chain is as warm as when the row is scored
+                if n >= clip.start + half:
+                    break
+                classifier.recorder = rec if n >= clip.start else None
+                faces = pipe.process(frame)[1]
+                if n >= clip.start:
+                    rec.frame_done(len(faces))
+            offsets[clip.actor] = rec.offset()
+            scored_from[i] = clip.start + half
+        except UserError:
+            continue  # not usable (too few frames with one steady face): this actor runs uncalibrated
+        finally:
+            classifier.recorder = None
+    return offsets, scored_from
+
+
 def evaluate_video(labels_csv: Path, *, detector: str | None = None, model=None, split: str | None = None,
-                   json_out: Path | None = None, figures: Path | None = None) -> dict:
+                   json_out: Path | None = None, figures: Path | None = None, calibrate: bool = False) -> dict:
     clips, notes = read_labels(labels_csv, split)
     det, classifier, compositor = app_chain(detector, model)
     try:
-        results = run_app_chain(clips, det, classifier, compositor)
+        results = run_app_chain(clips, det, classifier, compositor, calibrate)
     finally:
         det.close()
     result = {"labels_csv": str(labels_csv), "split": split or "all", "detector": det.name,
               "model": str(classifier.model_dir), "tta": classifier.tta, "notes": notes}
+    if calibrate:
+        result["calibrate"] = True
     result.update(summarize(results))
     result["clips"] = [{k: v for k, v in c.items() if k != "shown"} for c in results]
     print(report(result))

@@ -99,6 +99,8 @@ def build_menu(ctl, *, cameras: Callable[[], list], on_change: Callable[[], None
         Item("Emoji pack", Menu(packs)),
         Item("Mirror", act(lambda: ctl.set_mirror(not ctl.settings.mirror)), checked=lambda _: ctl.settings.mirror),
         Item("Camera", Menu(camera_items)),
+        Item("Calibrate: hold a neutral face", act(ctl.calibrate)),
+        Item("Reset calibration", act(ctl.reset_calibration)),
         Menu.SEPARATOR,
         Item("Pause", act(toggle(ctl.pause, ctl.resume, lambda: ctl.paused)), checked=lambda _: ctl.paused),
         Item("Show preview", act(lambda: ctl.set_preview(not ctl.preview)), checked=lambda _: ctl.preview,
