@@ -164,11 +164,16 @@ def calibrated_scores(clips, recs, prior, margins=(0.25, 0.5, 0.75, 1.0, 1.5)) -
 
 
 def main(argv=None) -> int:
+    global NEUTRAL_MIN
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model")
     ap.add_argument("--write", action="store_true", help="store prior_shift in the model's meta.json")
     ap.add_argument("--calibration", action="store_true", help="also score per-person calibration margins")
+    ap.add_argument("--neutral-min", type=float, default=NEUTRAL_MIN,
+                    help=f"the stills' neutral->neutral constraint (default {NEUTRAL_MIN}; 0: none)")
+    ap.add_argument("--json", type=Path, default=ROOT / "bench" / "call_prior.json")
     args = ap.parse_args(argv)
+    NEUTRAL_MIN = args.neutral_min
     files, y, _, split = stills.read_stills()
     probs = stills.app_probs(files, args.model)
     clips, _ = read_labels(LABELS_CSV, "tune")
@@ -183,8 +188,8 @@ def main(argv=None) -> int:
            "video_tune_no_shift": video_scores(clips, recs, zero)}
     if args.calibration:
         res["calibrated_tune"] = calibrated_scores(clips, recs, shift)
-    out = ROOT / "bench" / "call_prior.json"
-    out.write_text(json.dumps(res, indent=1) + "\n")
+    res["neutral_min"] = NEUTRAL_MIN
+    args.json.write_text(json.dumps(res, indent=1) + "\n")
     print(json.dumps({k: v for k, v in res.items() if k not in ("trail", "calibrated_tune")}, indent=1))
     if args.write:
         from emojicall import model_files as mf
