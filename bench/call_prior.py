@@ -153,7 +153,8 @@ def calibrated_scores(clips, recs, prior, margins=(0.25, 0.5, 0.75, 1.0, 1.5)) -
                 frames = r["frames"][c.start:]
                 half = len(frames) // 2
                 largest = [max(faces, key=lambda f: f[1])[2] for faces, _ in frames[:half] if faces]
-                offsets[c.actor], scored_from[i] = calibration.offset_from(np.array(largest)), c.start + half
+                if len(largest) >= calibration.MIN_FRAMES:  # else refused, as `evaluate --calibrate` does
+                    offsets[c.actor], scored_from[i] = calibration.offset_from(np.array(largest)), c.start + half
         results = [clip_result(c, r["fps"], replay(r, offsets.get(c.actor, prior))[scored_from.get(i, c.start):])
                    for i, (c, r) in enumerate(zip(clips, recs))]
         s = summarize(results)

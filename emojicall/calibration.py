@@ -35,9 +35,9 @@ MAX_MOVE = 0.25
 MAX_CHANGE = 0.35
 FLOOR = 1e-4         # probabilities clipped here before the log
 # Log lead of neutral over every other class on the person's own neutral frames. On the real-video tune split
-# (bench/call_prior.py --calibration): 0.25 left two neutral clips reading other classes on their second half,
-# 0.5 scored best (frame_share 0.696, 7/8 clips), 0.75 0.678 (6/8), 1.0 0.626 (5/8): 0.75 keeps a margin from
-# the edge at 0.25.
+# (bench/call_prior.py --calibration, frame_share and clips right): 0.25 0.526 (5/8; two calibrated neutral rows
+# read neutral on only 0.23 and 0.41 of their second half), 0.5 0.696 (7/8), 0.75 0.678 (6/8), 1.0 0.626 (5/8):
+# 0.75 keeps a margin from that edge.
 NEUTRAL_MARGIN = 0.75
 NEUTRAL = LABELS.index("neutral")
 
