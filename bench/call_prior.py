@@ -139,28 +139,32 @@ def search(y, probs, clips, recs, steps=np.arange(-2.0, 2.01, 0.25)) -> tuple[np
     return shift, trail
 
 
-def calibrated_scores(clips, recs, prior, margins=(0.25, 0.5, 0.75, 1.0, 1.5)) -> dict:
+def calibrated_scores(clips, recs, prior, margins=(0.25, 0.5, 0.75, 1.0, 1.5),
+                      floors=(1e-4, 0.05, 0.1, 0.2)) -> dict:
     """Tune-split frame_share and clips right with each actor calibrated on the first half of their first neutral
-    row (that row scored on its second half; the offset replaces the prior, as in the app), per neutral margin."""
+    row (that row scored on its second half; the offset replaces the prior, as in the app), per neutral margin and
+    per floor on the resting probabilities (a floor above 1e-4 caps the boost of classes a calm face never shows)."""
     from emojicall import calibration
 
     out = {}
-    for margin in margins:
-        calibration.NEUTRAL_MARGIN = margin
-        offsets, scored_from = {}, {}
-        for i, (c, r) in enumerate(zip(clips, recs)):
-            if c.emotion == "neutral" and c.actor not in offsets:
-                frames = r["frames"][c.start:]
-                half = len(frames) // 2
-                largest = [max(faces, key=lambda f: f[1])[2] for faces, _ in frames[:half] if faces]
-                if len(largest) >= calibration.MIN_FRAMES:  # else refused, as `evaluate --calibrate` does
-                    offsets[c.actor], scored_from[i] = calibration.offset_from(np.array(largest)), c.start + half
-        results = [clip_result(c, r["fps"], replay(r, offsets.get(c.actor, prior))[scored_from.get(i, c.start):])
-                   for i, (c, r) in enumerate(zip(clips, recs))]
-        s = summarize(results)
-        out[margin] = {"frame_share": s["frame_share"], "clips_right": s["clips_right"],
-                       "shares": [r["share"] for r in results]}
-        print("calibrated, margin", margin, out[margin], flush=True)
+    for floor in floors:
+        for margin in margins:
+            calibration.NEUTRAL_MARGIN, calibration.FLOOR = margin, floor
+            offsets, scored_from = {}, {}
+            for i, (c, r) in enumerate(zip(clips, recs)):
+                if c.emotion == "neutral" and c.actor not in offsets:
+                    frames = r["frames"][c.start:]
+                    half = len(frames) // 2
+                    largest = [max(faces, key=lambda f: f[1])[2] for faces, _ in frames[:half] if faces]
+                    if len(largest) >= calibration.MIN_FRAMES:  # else refused, as `evaluate --calibrate` does
+                        offsets[c.actor], scored_from[i] = calibration.offset_from(np.array(largest)), c.start + half
+            results = [clip_result(c, r["fps"], replay(r, offsets.get(c.actor, prior))[scored_from.get(i, c.start):])
+                       for i, (c, r) in enumerate(zip(clips, recs))]
+            s = summarize(results)
+            key = f"floor {floor:g}, margin {margin:g}"
+            out[key] = {"frame_share": s["frame_share"], "clips_right": s["clips_right"],
+                        "shares": [r["share"] for r in results]}
+            print("calibrated,", key, out[key], flush=True)
     return out
 
 

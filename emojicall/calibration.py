@@ -33,7 +33,9 @@ ONE_FACE_SHARE = 0.8  # of the frames read
 # first and second half (one held expression: 0.02-0.24; neutral, then a smile: 0.47).
 MAX_MOVE = 0.25
 MAX_CHANGE = 0.35
-FLOOR = 1e-4         # probabilities clipped here before the log
+# Resting probabilities are clipped here before the log. A higher floor would cap the boost of classes a calm face
+# never shows; floors of 0.05-0.2 scored 0.59-0.67 frame_share on the tune split against 0.678 (call_prior.py).
+FLOOR = 1e-4
 # Log lead of neutral over every other class on the person's own neutral frames. On the real-video tune split
 # (bench/call_prior.py --calibration, frame_share and clips right): 0.25 0.526 (5/8; two calibrated neutral rows
 # read neutral on only 0.23 and 0.41 of their second half), 0.5 0.696 (7/8), 0.75 0.678 (6/8), 1.0 0.626 (5/8):
