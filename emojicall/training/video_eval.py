@@ -238,6 +238,6 @@ def report(r: dict) -> str:
              f"{'clip':<44}{'emotion':>9}{'frames':>7}{'face':>6}{'share':>7}  most read"]
     for c in r["clips"]:
         lines.append(f"{c['file'][:44]:<44}{c['emotion']:>9}{c['frames']:>7}{c['frames_with_face']:>6}"
-                     f"{c['share']:>7.2f}  {c['most_read']}")
+                     f"{c['share']:>7.2f}  {c['most_read']}" + ("  (calibrated)" if c.get("calibrated") else ""))
     lines += [f"note: {n}" for n in r.get("notes", [])]
     return "\n".join(lines)
