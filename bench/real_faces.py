@@ -12,7 +12,9 @@ Every clip is decoded once, here; the same frames go to every configuration:
   half of their first neutral row, which is scored on its second half; actors without one run as `app`.
 - fer: fer 25.x's FER(mtcnn=False, use_tflite=True).detect_emotions on every frame (Haar + its bundled
   mini-Xception, no smoothing), run in its own venv (FER_PYTHON, default /tmp/fervenv/bin/python; make it with
-  `python3 -m venv /tmp/fervenv && /tmp/fervenv/bin/pip install fer`; it needs no network once installed).
+  `python3 -m venv /tmp/fervenv && /tmp/fervenv/bin/pip install --no-deps fer==25.10.3` and a .pth file in its
+  site-packages naming this project's venv site-packages: fer 25.10's own dependencies pull torch and CUDA wheels
+  for an MTCNN it does not use here, while TensorFlow and OpenCV, which it does use, are in the project's venv).
 Per clip and overall, the scores of `emojicall evaluate --video` (emojicall.training.video_eval), per split
 (tune: what choices were made on; holdout: reported last). Also ms a face for the classifier stage (crop + LiteRT
 with TTA, one thread): median over the run's faces. Writes docs/real_faces.json and docs/real_faces.md.
