@@ -148,6 +148,8 @@ def reset(path: Path | None = None) -> None:
 def apply(classifier, path: Path | None = None) -> None:
     """Give the classifier the stored calibration for its model (or none)."""
     classifier.calibration = load(classifier.model_dir.name, path)
+    if classifier.calibration is not None:
+        log.info("using your calibration from %s (--no-calibration switches it off)", path or default_path())
 
 
 def record(pipeline, frames, seconds: float = SECONDS, fps: float | None = None) -> np.ndarray:
