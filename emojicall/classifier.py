@@ -66,6 +66,21 @@ def _keras_load_error(exc: Exception) -> str:
     return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
+def prior_shift(meta: dict) -> np.ndarray:
+    """meta.json's "prior_shift" ({class: log shift}) as a vector in LABELS order; zeros when absent."""
+    given = meta.get("prior_shift") or {}
+    return np.array([float(given.get(name, 0.0)) for name in LABELS], np.float32)
+
+
+def shift_probs(probs: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """softmax(log(probs) + shift) row by row; probs unchanged when the shift is all zeros."""
+    if not np.any(shift):
+        return probs
+    logits = np.log(np.clip(probs, 1e-7, 1.0)) + shift
+    e = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
+
+
 class EmotionClassifier:
     def __init__(self, model: str | Path | None = None, backend: str = "tflite", tta: bool = False,
                  num_threads: int = 1):
@@ -92,6 +107,12 @@ class EmotionClassifier:
         # Per-detector crop calibration (crop.json beside the model); use_detector() picks one.
         self.framings = load_framings(self.model_dir)
         self.framing = None
+        # A log-probability shift added to every output (then renormalised), in LABELS order: the model's prior
+        # for a call (meta "prior_shift": FER-2013's class balance is not a call's), or, once set, the person's
+        # calibration offset (emojicall.calibration), which replaces it: it knows this person's resting face.
+        self.prior = prior_shift(self.meta)
+        self.calibration: np.ndarray | None = None
+        self.recorder = None  # emojicall.calibration.Recording while calibrating: sees faces and unshifted output
 
     def use_detector(self, name: str | None) -> None:
         """Frame crops the way this model's crop.json says for boxes from detector `name` (the uncalibrated
@@ -99,7 +120,8 @@ class EmotionClassifier:
         self.framing = self.framings.get(name) if name else None
 
     def predict_crops(self, crops: np.ndarray) -> np.ndarray:
-        """(N, S, S, 1) float32 gray crops in 0..255 -> (N, 7) probabilities in LABELS order."""
+        """(N, S, S, 1) float32 gray crops in 0..255 -> (N, 7) probabilities in LABELS order: the model's own
+        output (classify() shifts it for the call)."""
         if len(crops) == 0:
             return np.zeros((0, len(LABELS)), np.float32)
         if self.tta:  # faces and their mirrors in one call: one interpreter invocation per frame either way
@@ -110,11 +132,19 @@ class EmotionClassifier:
             probs = self._run(np.ascontiguousarray(crops, dtype=np.float32))
         return probs[:, self._order]
 
+    def adjust(self, probs: np.ndarray) -> np.ndarray:
+        """The model's probabilities with the calibration offset applied, or else the prior shift."""
+        return shift_probs(probs, self.prior if self.calibration is None else self.calibration)
+
     def classify(self, frame: np.ndarray, faces) -> np.ndarray:
-        """Score every face of a frame in one batched call; sets each Face.probs and returns them."""
+        """Score every face of a frame in one batched call; sets each Face.probs (shifted by adjust()) and
+        returns them."""
         crops = crop_batch(frame, [f.box for f in faces], self.size, framing=self.framing,
                            landmarks=[f.landmarks for f in faces])
         probs = self.predict_crops(crops)
+        if self.recorder is not None:
+            self.recorder(faces, probs)
+        probs = self.adjust(probs)
         for face, p in zip(faces, probs):
             face.probs = p
         return probs

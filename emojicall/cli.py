@@ -15,7 +15,8 @@ from .errors import UserError
 _DELEGATED = {"tray": ("emojicall.tray.app", "start the tray icon and stream to the EmojiCam virtual camera"),
               "doctor": ("emojicall.doctor", "check cameras, virtual camera, models and emoji packs"),
               "report": ("emojicall.report", "summarise an --events file: time per emotion per face, a timeline"),
-              "desktop-entry": ("emojicall.desktop", "add EmojiCall to the applications menu (Linux)")}
+              "desktop-entry": ("emojicall.desktop", "add EmojiCall to the applications menu (Linux)"),
+              "calibrate": ("emojicall.calibration", "record ~3 s of your neutral face so it reads neutral")}
 _VERBOSITY = {"-v": 1, "--verbose": 1, "-vv": 2, "-q": -1, "--quiet": -1}
 
 
@@ -121,6 +122,8 @@ def _parser() -> argparse.ArgumentParser:
                                                        "../shared/data/ferplus/ferplus.npz)")
     e.add_argument("--video", type=Path, help="LABELS.csv (columns file,emotion[,start,end,split]): run each clip "
                                               "through the app's chain and score the emoji shown")
+    e.add_argument("--calibrate", action="store_true", help="with --video: calibrate each `actor` on the first half "
+                   "of their first neutral row (scored on its second half)")
     e.add_argument("--clip-split", help="with --video: only the rows whose split column is this (e.g. holdout)")
     e.add_argument("--detector", help="with --video: the detector to run (default: the app's)")
     e.add_argument("--backend", default="tflite", help="tflite (the app's runtime) | keras")
@@ -235,7 +238,7 @@ def _evaluate(args) -> int:
         from .training.video_eval import evaluate_video
 
         evaluate_video(args.video, detector=args.detector, model=args.model, split=args.clip_split,
-                       json_out=args.json, figures=args.figures)
+                       json_out=args.json, figures=args.figures, calibrate=args.calibrate)
         return 0
     from .training.evaluate import evaluate
 

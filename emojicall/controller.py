@@ -142,6 +142,21 @@ class Controller:
         self.keeper.paused = False
         self._post(lambda: self._use_source(lambda: self.keeper.pause(False)))
 
+    def calibrate(self) -> None:
+        """Menu "Calibrate: hold a neutral face": a few seconds of the running stream (emojicall.calibration)."""
+        from . import calibration
+
+        if self.pipeline is None:
+            return self.report("calibration", "the model is still loading", "try again in a moment")
+        calibration.record_live(self.pipeline.classifier, lambda what, fix="": self.report("calibration", what, fix))
+
+    def reset_calibration(self) -> None:
+        from . import calibration
+
+        calibration.reset()
+        if self.pipeline is not None:
+            self.pipeline.classifier.calibration = None
+
     def set_preview(self, on: bool) -> None:
         self.preview = bool(on)
         self._post(self._sync_preview)

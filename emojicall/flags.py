@@ -10,8 +10,8 @@ from pathlib import Path
 from .errors import UserError
 from .settings import STYLES, Settings
 
-FIELDS = ("camera", "detector", "style", "mirror", "overlay", "show_label", "model", "tta", "detect_every",
-          "vcam_backend", "width", "height", "fps")
+FIELDS = ("camera", "detector", "style", "mirror", "overlay", "show_label", "model", "tta", "calibration",
+          "detect_every", "vcam_backend", "width", "height", "fps")
 
 
 def add_stream_flags(p: argparse.ArgumentParser) -> None:
@@ -33,6 +33,8 @@ def add_stream_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", help=f"model folder or name under models/ (default: {DEFAULT_MODEL})")
     p.add_argument("--tta", action=on_off, help="also classify each face's mirror image and average (on by "
                    "default; the default model holds the mirror view itself, so it costs nothing there)")
+    p.add_argument("--calibration", action=on_off, help="--no-calibration ignores the offset `emojicall calibrate` "
+                   "stored for you")
     p.add_argument("--detect-every", type=int, help="run the detector every N frames, optical-flow tracking "
                    "between (default 5)")
     p.add_argument("--vcam-backend", help=f"{' | '.join(CHOICES)}: where the virtual camera is published (auto, the "

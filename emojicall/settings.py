@@ -36,6 +36,7 @@ class Settings:
     tta: bool = APP_TTA           # classify each face and its mirror image too
     detect_every: int = 5         # detector on every Nth frame, optical flow between
     vcam_backend: str = "auto"    # vcam.CHOICES: which virtual camera to publish to
+    calibration: bool = True      # apply the stored `emojicall calibrate` offset (emojicall.calibration)
 
     def problems(self) -> list[tuple[tuple[str, ...], str]]:
         """Values the app cannot use: (the fields, why)."""

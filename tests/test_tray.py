@@ -293,3 +293,31 @@ def test_start_at_login_writes_and_removes_the_autostart_entry_and_open_log_fold
         assert "emojicall.log" in ctl.problems["log folder"].what
     finally:
         app.quit()
+
+
+def test_calibrate_and_reset_calibration_items(tmp_path, monkeypatch):
+    import threading
+
+    from emojicall import calibration
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    app, ctl, rec = make_app(tmp_path)
+    try:
+        fire(app, "Calibrate: hold a neutral face")
+        assert ctl._classifier.recorder is not None  # the running stream's faces are being recorded
+        for thread in [t for t in threading.enumerate() if t.name == "calibrate"]:
+            thread.join(timeout=60)
+        # The clip is neutral, then smiles with teeth from frame 16, then neutral: whichever 3 s were recorded,
+        # the outcome is a stored calibration in use, or one problem line saying what to do.
+        stored, problem = calibration.default_path().exists(), ctl.problems.get("calibration")
+        assert stored != (problem is not None)
+        if stored:
+            assert ctl._classifier.calibration is not None
+        else:
+            assert "\n" not in str(problem) and problem.fix
+        calibration.save(np.zeros(7, np.float32), model_name())
+        ctl._classifier.calibration = np.zeros(7, np.float32)
+        fire(app, "Reset calibration")
+        assert not calibration.default_path().exists() and ctl._classifier.calibration is None
+    finally:
+        app.quit()

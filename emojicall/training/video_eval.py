@@ -5,7 +5,11 @@ tracker, calibrated crop, classifier with flip TTA, smoother), with detection on
 runs give the same numbers. A frame counts when its largest face has an emotion; the score is the share of those
 frames showing the clip's label. LABELS.csv: columns `file,emotion` (paths relative to the CSV's folder), and
 optionally `start,end` (inclusive frame numbers: only those frames are scored, the chain still runs from frame 0
-so tracker and smoother are warm as in a call) and `split` (select rows with `split=`).
+so tracker and smoother are warm as in a call), `split` (select rows with `split=`) and `actor` (one person).
+
+With `calibrate`, each actor is calibrated (emojicall.calibration) on the first half of the scored frames of their
+first neutral row, that row is scored on its second half only, and all their rows run with the offset; actors
+without a neutral row run uncalibrated. Each clip's result says `"calibrated": true|false`.
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ class Clip:
     start: int = 0
     end: int | None = None  # inclusive; None: to the last frame
     split: str = ""
+    actor: str = ""
 
     @property
     def name(self) -> str:
@@ -57,7 +62,7 @@ def read_labels(csv_path: str | Path, split: str | None = None) -> tuple[list[Cl
         if start < 0 or (end is not None and end < start):  # would score no frame: a silent 0
             raise UserError(f"{csv_path}, line {n}: frames {start} to {end} are no range",
                             "give 0 <= start <= end (inclusive frame numbers)")
-        clips.append(Clip(path, emotion, start, end, r.get("split", "")))
+        clips.append(Clip(path, emotion, start, end, (r.get("split") or "").strip(), (r.get("actor") or "").strip()))
     if not clips:
         raise UserError(f"{csv_path}: no clip with one of the 7 emotions" + (f" in split '{split}'" if split else ""))
     return clips, notes
@@ -138,31 +143,74 @@ def app_pipeline(detector: str | None = None, model=None, **parts):
     from ..detectors import DEFAULT
     from ..settings import Settings
 
-    settings = Settings(detector=detector or DEFAULT, model=str(model or ""))
+    # A user's stored calibration never enters a score: --calibrate calibrates each actor itself.
+    settings = Settings(detector=detector or DEFAULT, model=str(model or ""), calibration=False)
     return build.pipeline(settings, detector_fallback=detector is None, warn=logging.getLogger(__name__).warning,
                           **parts)
 
 
-def run_app_chain(clips: list[Clip], pipe) -> list[dict]:
+def run_app_chain(clips: list[Clip], pipe, calibrate: bool = False) -> list[dict]:
+    from dataclasses import replace
+
+    classifier = pipe.classifier
+    offsets, scored_from = calibrate_actors(clips, pipe) if calibrate else ({}, {})
     out = []
-    for clip in clips:
+    for i, clip in enumerate(clips):
+        classifier.calibration = offsets.get(clip.actor)
         pipe.reset()  # each clip starts as a new call: no tracks, history or fades from the last one
-        fps, shown = read_clip(clip, lambda frame: pipe.process(frame)[1])
+        scored = replace(clip, start=scored_from.get(i, clip.start))  # a calibrating row: its second half
+        fps, shown = read_clip(scored, lambda frame: pipe.process(frame)[1])
         out.append(clip_result(clip, fps, shown))
+        if calibrate:
+            out[-1]["calibrated"] = clip.actor in offsets
+    classifier.calibration = None
     return out
 
 
+def calibrate_actors(clips: list[Clip], pipe) -> tuple[dict, dict]:
+    """({actor: offset}, {clip index: first scored frame}): each actor with a neutral row is calibrated on the
+    first half of that row's scored frames through the app's chain; that row is then scored on the rest."""
+    from .. import calibration
+    from ..errors import UserError
+
+    classifier = pipe.classifier
+    offsets, scored_from = {}, {}
+    for i, clip in enumerate(clips):
+        if not clip.actor or clip.emotion != "neutral" or clip.actor in offsets:
+            continue
+        half = sum(n >= clip.start for n, _ in clip_frames(clip)[1]) // 2
+        pipe.reset()  # the recorder reads the classifier's output, before any smoothing
+        rec = calibration.Recording()
+        try:
+            for n, frame in clip_frames(clip)[1]:  # from frame 0: the chain is as warm as when the row is scored
+                if n >= clip.start + half:
+                    break
+                classifier.recorder = rec if n >= clip.start else None
+                faces = pipe.process(frame)[1]
+                if n >= clip.start:
+                    rec.frame_done(len(faces))
+            offsets[clip.actor] = rec.offset()
+            scored_from[i] = clip.start + half
+        except UserError:
+            continue  # not usable (too few frames with one steady face): this actor runs uncalibrated
+        finally:
+            classifier.recorder = None
+    return offsets, scored_from
+
+
 def evaluate_video(labels_csv: Path, *, detector: str | None = None, model=None, split: str | None = None,
-                   json_out: Path | None = None, figures: Path | None = None) -> dict:
+                   json_out: Path | None = None, figures: Path | None = None, calibrate: bool = False) -> dict:
     clips, notes = read_labels(labels_csv, split)
     pipe = app_pipeline(detector, model)
     det, classifier = pipe.detector, pipe.classifier
     try:
-        results = run_app_chain(clips, pipe)
+        results = run_app_chain(clips, pipe, calibrate)
     finally:
         pipe.close()
     result = {"labels_csv": str(labels_csv), "split": split or "all", "detector": det.name,
               "model": str(classifier.model_dir), "tta": classifier.tta, "notes": notes}
+    if calibrate:
+        result["calibrate"] = True
     result.update(summarize(results))
     result["clips"] = [{k: v for k, v in c.items() if k != "shown"} for c in results]
     print(report(result))
@@ -185,6 +233,6 @@ def report(r: dict) -> str:
              f"{'clip':<44}{'emotion':>9}{'frames':>7}{'face':>6}{'share':>7}  most read"]
     for c in r["clips"]:
         lines.append(f"{c['file'][:44]:<44}{c['emotion']:>9}{c['frames']:>7}{c['frames_with_face']:>6}"
-                     f"{c['share']:>7.2f}  {c['most_read']}")
+                     f"{c['share']:>7.2f}  {c['most_read']}" + ("  (calibrated)" if c.get("calibrated") else ""))
     lines += [f"note: {n}" for n in r.get("notes", [])]
     return "\n".join(lines)

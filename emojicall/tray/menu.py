@@ -101,6 +101,8 @@ def build_menu(ctl, *, cameras: Callable[[], list], on_change: Callable[[], None
         Item("Emoji pack", Menu(packs)),
         check("Mirror"),
         Item("Camera", Menu(camera_items)),
+        Item("Calibrate: hold a neutral face", act(ctl.calibrate)),
+        Item("Reset calibration", act(ctl.reset_calibration)),
         Menu.SEPARATOR,
         check("Pause"),
         Item("Show preview", act(lambda: ctl.set_preview(not ctl.preview)), checked=lambda _: ctl.preview,

@@ -1,0 +1,247 @@
+"""Per-person neutral calibration: resting faces differ, and one that looks a little sad or stern to the model
+would read sad or angry all call long.
+
+`emojicall calibrate` (or the tray's "Calibrate: hold a neutral face") records ~3 s of the main face through the
+app's own chain, checks the recording is usable (one face, steady, enough frames; else one line saying what to
+do), and stores a per-class log-probability offset in the user's config folder: the shift that turns this
+person's mean neutral output into one where neutral leads every other class by NEUTRAL_MARGIN. The classifier
+adds it to every face's log-probabilities before smoothing, in place of the model's call prior
+(EmotionClassifier.calibration); `run --no-calibration` leaves it off. One file per user account (the config
+folder is per user), for the model it was recorded with.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .errors import UserError
+from .labels import LABELS
+
+log = logging.getLogger(__name__)
+VERSION = 1
+SECONDS = 3.0
+MIN_FRAMES = 20      # frames with the one face; 3 s at 30 fps gives 90, a slow camera at 10 fps still 30
+ONE_FACE_SHARE = 0.8  # of the frames read
+# Steady: the sd of the face centre over the recording, in face widths (still faces in ../shared's clips: 0.02-0.08;
+# a head turning left, right and up: 0.28), and the total-variation distance between the mean output of the
+# first and second half (one held expression: 0.02-0.24; neutral, then a smile: 0.47).
+MAX_MOVE = 0.25
+MAX_CHANGE = 0.35
+# Resting probabilities are clipped here before the log. A higher floor would cap the boost of classes a calm face
+# never shows; floors of 0.05-0.2 scored 0.59-0.67 frame_share on the tune split against 0.678 (call_prior.py).
+FLOOR = 1e-4
+# Log lead of neutral over every other class on the person's own neutral frames. On the real-video tune split
+# (bench/call_prior.py --calibration, frame_share and clips right): 0.25 0.526 (5/8; two calibrated neutral rows
+# read neutral on only 0.23 and 0.41 of their second half), 0.5 0.696 (7/8), 0.75 0.678 (6/8), 1.0 0.626 (5/8):
+# 0.75 keeps a margin from that edge.
+NEUTRAL_MARGIN = 0.75
+NEUTRAL = LABELS.index("neutral")
+
+
+def default_path() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("emojicall", appauthor=False)) / "calibration.json"
+
+
+def offset_from(probs: np.ndarray) -> np.ndarray:
+    """The log shift, centred, that turns the mean of these neutral frames' probabilities (the model's own
+    output) into a distribution where neutral leads every other class by NEUTRAL_MARGIN."""
+    off = -np.log(np.clip(probs.mean(axis=0), FLOOR, 1.0))
+    off[NEUTRAL] += NEUTRAL_MARGIN
+    return (off - off.mean()).astype(np.float32)
+
+
+class Recording:
+    """Collects, per frame, the faces the chain found and the model's own output for the largest one. Set as the
+    classifier's `recorder`; the classifier calls it with each frame's faces and their unshifted output."""
+
+    def __init__(self):
+        self.frames = 0
+        self.counts: list[int] = []
+        self.boxes: list[tuple] = []
+        self.probs: list[np.ndarray] = []
+
+    def __call__(self, faces, probs: np.ndarray) -> None:
+        self.counts.append(len(faces))
+        if len(faces) == 1:
+            self.boxes.append(faces[0].box)
+            self.probs.append(probs[0])
+
+    def frame_done(self, n_faces: int) -> None:
+        """Frames without a face never reach the classifier: count them here."""
+        self.frames += 1
+        if n_faces == 0:
+            self.counts.append(0)
+
+    def offset(self) -> np.ndarray:
+        """The calibration offset, or a UserError saying what to do when the recording is not usable."""
+        n = max(self.frames, len(self.counts), 1)
+        one = len(self.probs)
+        many = sum(c > 1 for c in self.counts)
+        if many > n * (1 - ONE_FACE_SHARE):
+            raise UserError(f"calibration saw more than one face on {many} of {n} frames",
+                            "be the only face in view and try again")
+        if one < n * ONE_FACE_SHARE:
+            raise UserError(f"calibration found your face on only {one} of {n} frames",
+                            "face the camera in good light, closer, and try again")
+        if one < MIN_FRAMES:
+            raise UserError(f"calibration got only {one} frames of your face ({MIN_FRAMES} needed)",
+                            "record for longer (--seconds)")
+        boxes = np.array(self.boxes, np.float64)
+        move = float(np.sqrt((boxes[:, :2] + boxes[:, 2:] / 2).var(axis=0).sum()) / np.median(boxes[:, 2]))
+        if move > MAX_MOVE:
+            raise UserError(f"your face moved too much while calibrating ({move:.2f} face widths)",
+                            "hold still, look at the camera with a calm face, and try again")
+        probs = np.array(self.probs)
+        change = 0.5 * float(np.abs(probs[:one // 2].mean(axis=0) - probs[one // 2:].mean(axis=0)).sum())
+        if change > MAX_CHANGE:
+            raise UserError(f"your expression changed while calibrating ({change:.2f})",
+                            "hold one calm, neutral face for the whole recording and try again")
+        return offset_from(probs)
+
+
+def save(offset: np.ndarray, model: str, path: Path | None = None) -> Path:
+    path = path or default_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps({"version": VERSION, "model": model, "recorded": time.strftime("%Y-%m-%d %H:%M"),
+                               "offset": {k: round(float(v), 4) for k, v in zip(LABELS, offset)}}, indent=2) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def load(model: str, path: Path | None = None) -> np.ndarray | None:
+    """The stored offset for `model`; None when there is none. A file that is unreadable, corrupt or recorded
+    with another model is ignored with one warning (the app runs uncalibrated, never stops)."""
+    explicit, path = path is not None, path or default_path()
+    if not path.exists():
+        if explicit:
+            log.warning("calibration file %s not found; running uncalibrated", path)
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        offset = np.array([float(data["offset"][k]) for k in LABELS], np.float32)
+        if data.get("version") != VERSION or not np.all(np.isfinite(offset)):
+            raise ValueError("not a calibration of this version")
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        log.warning("calibration file %s is unusable (%s); running uncalibrated: run `emojicall calibrate` "
+                    "again", path, exc)
+        return None
+    if data.get("model") != model:
+        log.warning("calibration file %s was recorded with model %s, not %s; running uncalibrated: run "
+                    "`emojicall calibrate` again", path, data.get("model"), model)
+        return None
+    return offset
+
+
+def reset(path: Path | None = None) -> None:
+    (path or default_path()).unlink(missing_ok=True)
+
+
+def apply(classifier, path: Path | None = None) -> None:
+    """Give the classifier the stored calibration for its model (or none)."""
+    classifier.calibration = load(classifier.model_dir.name, path)
+    if classifier.calibration is not None:
+        log.info("using your calibration from %s (--no-calibration switches it off)", path or default_path())
+
+
+def record(pipeline, frames, seconds: float = SECONDS, fps: float | None = None) -> np.ndarray:
+    """Run `frames` (an iterator of BGR frames) through `pipeline` for `seconds` (of the source's time when fps is
+    given, else of wall time) and return the calibration offset for its classifier's model."""
+    clf = pipeline.classifier
+    rec = Recording()
+    clf.recorder, start = rec, time.monotonic()
+    try:
+        for frame in frames:
+            if frame is None:
+                break
+            rec.frame_done(len(pipeline.process(frame)[1]))
+            if (rec.frames / fps if fps else time.monotonic() - start) >= seconds:
+                break
+    finally:
+        clf.recorder = None
+    return rec.offset()
+
+
+def record_live(classifier, report, seconds: float = SECONDS, path: Path | None = None):
+    """The tray's "Calibrate": record the running stream's faces for `seconds` on a timer thread, then store and use
+    the offset; report(what, fix) gets the one line when the recording is not usable, report(None) on success."""
+    import threading
+
+    rec = Recording()
+    classifier.recorder = rec
+
+    def finish():
+        time.sleep(seconds)
+        classifier.recorder = None
+        try:
+            offset = rec.offset()
+        except UserError as exc:
+            report(exc.what, exc.fix)
+            return
+        save(offset, classifier.model_dir.name, path)
+        classifier.calibration = offset
+        report(None)
+
+    thread = threading.Thread(target=finish, name="calibrate", daemon=True)
+    thread.start()
+    return thread
+
+
+def _frames(source, skip: int):
+    i = 0
+    while (frame := source.read()) is not None:
+        if i >= skip:
+            yield frame
+        i += 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`emojicall calibrate`: record, check, store."""
+    ap = argparse.ArgumentParser(prog="emojicall calibrate", description="Record ~3 s of your calm, neutral face "
+                                 "so the emoji reads your resting face as neutral (stored in your config folder).")
+    ap.add_argument("--camera", "--source", dest="camera", default="0", help="camera index or video file (default 0)")
+    ap.add_argument("--model", help="the model to calibrate (default: the app's)")
+    ap.add_argument("--detector", help="default: the app's")
+    ap.add_argument("--seconds", type=float, default=SECONDS, help=f"how long to record (default {SECONDS:g})")
+    ap.add_argument("--start", type=float, default=0.0, help="video files: skip this many seconds first")
+    ap.add_argument("--file", type=Path, help="store here instead of the config folder")
+    ap.add_argument("--reset", action="store_true", help="delete the stored calibration")
+    args = ap.parse_args(argv)
+    if args.reset:
+        reset(args.file)
+        print("calibration removed")
+        return 0
+    from . import build
+    from .detectors import DEFAULT
+    from .settings import Settings
+    from .sources import open_source
+
+    settings = Settings(camera=args.camera, detector=args.detector or DEFAULT, model=args.model or "",
+                        calibration=False)
+    source = open_source(args.camera)
+    try:
+        pipeline = build.build_pipeline(settings, detector_fallback=args.detector is None)
+        pipeline.smoother = None  # the model's own output is recorded; smoothing plays no part
+        fps = None if source.live else source.fps
+        skip = int(args.start * (source.fps or 30)) if not source.live else 0
+        frames = _frames(source, skip)
+        if source.live:
+            print(f"Look at the camera with a calm, neutral face for {args.seconds:g} s ...", flush=True)
+        try:
+            offset = record(pipeline, frames, args.seconds, fps)
+        finally:
+            pipeline.close()
+    finally:
+        source.close()
+    path = save(offset, pipeline.classifier.model_dir.name, args.file)
+    print(f"calibrated {pipeline.classifier.model_dir.name}: stored in {path} "
+          f"(`emojicall run` uses it; --no-calibration to switch it off)")
+    return 0
