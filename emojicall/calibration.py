@@ -228,8 +228,7 @@ def main(argv: list[str] | None = None) -> int:
                         calibration=False)
     source = open_source(args.camera)
     try:
-        pipeline = build.build_pipeline(settings, detector_fallback=args.detector is None)
-        pipeline.smoother = None  # the model's own output is recorded; smoothing plays no part
+        pipeline = build.pipeline(settings, detector_fallback=args.detector is None)  # the classifier's own output
         fps = None if source.live else source.fps
         skip = int(args.start * (source.fps or 30)) if not source.live else 0
         frames = _frames(source, skip)

@@ -304,7 +304,7 @@ def test_calibrate_and_reset_calibration_items(tmp_path, monkeypatch):
     app, ctl, rec = make_app(tmp_path)
     try:
         fire(app, "Calibrate: hold a neutral face")
-        assert ctl._classifier.recorder is not None  # the running stream's faces are being recorded
+        assert ctl.pipeline.classifier.recorder is not None  # the running stream's faces are being recorded
         for thread in [t for t in threading.enumerate() if t.name == "calibrate"]:
             thread.join(timeout=60)
         # The clip is neutral, then smiles with teeth from frame 16, then neutral: whichever 3 s were recorded,
@@ -312,12 +312,12 @@ def test_calibrate_and_reset_calibration_items(tmp_path, monkeypatch):
         stored, problem = calibration.default_path().exists(), ctl.problems.get("calibration")
         assert stored != (problem is not None)
         if stored:
-            assert ctl._classifier.calibration is not None
+            assert ctl.pipeline.classifier.calibration is not None
         else:
             assert "\n" not in str(problem) and problem.fix
         calibration.save(np.zeros(7, np.float32), model_name())
-        ctl._classifier.calibration = np.zeros(7, np.float32)
+        ctl.pipeline.classifier.calibration = np.zeros(7, np.float32)
         fire(app, "Reset calibration")
-        assert not calibration.default_path().exists() and ctl._classifier.calibration is None
+        assert not calibration.default_path().exists() and ctl.pipeline.classifier.calibration is None
     finally:
         app.quit()
