@@ -16,7 +16,7 @@ _DELEGATED = {"tray": ("emojicall.tray.app", "start the tray icon and stream to 
               "doctor": ("emojicall.doctor", "check cameras, virtual camera, models and emoji packs"),
               "report": ("emojicall.report", "summarise an --events file: time per emotion per face, a timeline"),
               "desktop-entry": ("emojicall.desktop", "add EmojiCall to the applications menu (Linux)"),
-              "calibrate": ("emojicall.calibration", "record ~3 s of your neutral face so it reads neutral")}
+              "calibrate": ("emojicall.calibrate_command", "record ~3 s of your neutral face so it reads neutral")}
 _VERBOSITY = {"-v": 1, "--verbose": 1, "-vv": 2, "-q": -1, "--quiet": -1}
 
 

@@ -14,7 +14,6 @@ from fractions import Fraction
 import numpy as np
 
 from .errors import UserError
-from .outputs import OutputFile
 
 # suffix: (what the user gets, FFmpeg container, encoder)
 FORMATS = {".mp4": ("H.264", "mp4", "libx264"), ".m4v": ("H.264", "mp4", "libx264"),
@@ -74,7 +73,7 @@ class VideoWriter:
     """BGR frames of `size` into `out`. A write that fails removes the file and raises one UserError; close()
     finishes the file and puts it in place, or, when no frame was written, removes it."""
 
-    def __init__(self, out: OutputFile, size: tuple[int, int], fps: float):
+    def __init__(self, out, size: tuple[int, int], fps: float):  # out: an outputs.OutputFile
         import av
 
         self.out, self.size, self.frames = out, encodable_size(size), 0
