@@ -17,16 +17,14 @@ from .crop import crop_batch, load_framings
 from .errors import UserError
 from .labels import LABELS
 from .quiet import native_stderr_silenced
+from .tfquiet import litert_interpreter, require_train_extra
 
 BACKENDS = ("tflite", "keras")
 
 
 class TFLiteRunner:
     def __init__(self, path: Path, num_threads: int = 1):
-        try:
-            from ai_edge_litert.interpreter import Interpreter
-        except ImportError:  # older installs: the same interpreter inside TensorFlow
-            from tensorflow.lite.python.interpreter import Interpreter
+        Interpreter = litert_interpreter()
         try:
             with native_stderr_silenced():  # LiteRT prints an INFO line to fd 2 when it creates XNNPACK
                 self._it = Interpreter(model_path=str(path), num_threads=num_threads)
@@ -54,7 +52,7 @@ class KerasRunner:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF logs to stderr are noise for users
         from .tfquiet import import_tensorflow
 
-        import_tensorflow()
+        import_tensorflow("the keras backend")
         import keras
 
         try:
@@ -91,9 +89,14 @@ class EmotionClassifier:
         # A model whose members already split the crop and its mirror between them (meta "sees_mirror") gets
         # nothing from flip TTA but twice the work.
         self.tta = tta and not self.meta.get("sees_mirror", False)
+        if backend == "keras":  # the missing package first: the extra's install is what fixes it all
+            require_train_extra("the keras backend")
         file = self.model_dir / (mf.TFLITE if backend == "tflite" else mf.KERAS)
         if not file.is_file():
-            raise UserError(f"model folder {self.model_dir} has no {file.name}: re-export it with `emojicall train`")
+            raise UserError(f"model folder {self.model_dir} has no {file.name}",
+                            "re-export it with `emojicall train`" if backend == "tflite" else
+                            "the installed package ships model.tflite only: run the keras backend from a source "
+                            "checkout, or re-export the model with `emojicall train`")
         self._run = TFLiteRunner(file, num_threads) if backend == "tflite" else KerasRunner(file)
         if tuple(self._run.input_shape[1:]) != (self.size, self.size, 1):
             raise UserError(f"{file}: input shape {self._run.input_shape} does not match meta.json's "

@@ -18,6 +18,7 @@ from ..errors import UserError
 from ..face import Face
 from ..paths import models_root
 from ..quiet import native_stderr_silenced
+from ..tfquiet import litert_interpreter
 from .base import Detector
 
 # name -> (file, input size, anchor strides, two anchors per cell (interpolated_scale_aspect_ratio 1.0)?)
@@ -90,10 +91,7 @@ class BlazeFaceDetector(Detector):
         path = Path(model_dir or models_root() / "blazeface") / file
         if not path.is_file():
             raise UserError(f"BlazeFace model {path} is missing", "reinstall EmojiCall (`pip install .`)")
-        try:
-            from ai_edge_litert.interpreter import Interpreter
-        except ImportError:  # no LiteRT wheel (Intel macOS): the same interpreter inside TensorFlow
-            from tensorflow.lite.python.interpreter import Interpreter
+        Interpreter = litert_interpreter()
         try:
             with native_stderr_silenced():  # LiteRT prints an INFO line to fd 2 when it creates XNNPACK
                 self._it = Interpreter(model_path=str(path), num_threads=num_threads)

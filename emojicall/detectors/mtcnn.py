@@ -23,6 +23,7 @@ from ..errors import UserError
 from ..face import Face
 from ..paths import models_root
 from ..quiet import native_stderr_silenced
+from ..tfquiet import litert_interpreter, require_train_extra
 from .base import Detector
 
 # Tuned for a webcam at arm's length: faces of 40+ px in the (at most) 640-wide copy detection runs on.
@@ -57,6 +58,7 @@ class MTCNNDetector(Detector):
             raise UserError(f"unknown MTCNN backend '{backend}'", "use tensorflow or litert")
         from ..tfquiet import import_tensorflow
 
+        require_train_extra("MTCNN on TensorFlow", ("tensorflow", "keras", "mtcnn"))
         tf = import_tensorflow()  # first, with its C++ start-up lines kept off the user's terminal
         with contextlib.redirect_stdout(io.StringIO()):
             import mtcnn.stages.stage_pnet as stage_pnet
@@ -87,11 +89,7 @@ class _LiteMTCNN:
     the nets' outputs match Keras to 5e-7 (bench/convert_mtcnn.py)."""
 
     def __init__(self, folder):
-        try:
-            from ai_edge_litert.interpreter import Interpreter
-        except ImportError:  # no LiteRT wheel (Intel macOS): the same interpreter inside TensorFlow
-            from tensorflow.lite.python.interpreter import Interpreter
-        self._interpreter, self._paths = Interpreter, {}
+        self._interpreter, self._paths = litert_interpreter(), {}
         for net in ("pnet", "rnet", "onet"):
             path = Path(folder) / f"{net}.tflite"
             if not path.is_file():
