@@ -95,8 +95,9 @@ def run_app(clips, decoded, model, calibrated: bool, override: dict | None = Non
     timed = TimedClassifier(clf)
     results = []
     try:
+        pipe = Pipeline(det, timed, comp)
         for clip, (fps, frames) in zip(clips, decoded):
-            pipe = Pipeline(det, timed, comp, async_detect=False)
+            pipe.reset()  # fresh tracks, scores and frame count for each clip
             shown = [largest_label(pipe.process(f)[1]) for f in frames]
             results.append(clip_result(clip, fps, shown[clip.start:]))
     finally:

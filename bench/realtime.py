@@ -142,7 +142,7 @@ def make_processor(config: str, mode: str):
 
     pipe = build_pipeline(Settings(detector=config, model=str(best_model()), detect_every=DETECT_EVERY),
                           detector_fallback=False)
-    pipe.async_detect = mode == "live"  # as the Stream sets it for a camera
+    pipe.set_live(mode == "live")  # as the Stream sets it for a camera
 
     def run(frame):
         out, _ = pipe.process(frame)

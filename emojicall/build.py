@@ -83,7 +83,7 @@ def make_pipeline(settings: Settings, detector, classifier, pack=None, composito
 
     compositor = compositor or Compositor(pack, style=settings.style, show_label=settings.show_label)
     return Pipeline(detector, classifier, compositor, detect_every=settings.detect_every,
-                    overlay=settings.overlay, mirror=settings.mirror)
+                    overlay=settings.overlay)
 
 
 def build_pipeline(settings: Settings, *, warn: Warn = log.warning, detector_fallback: bool = True,

@@ -207,6 +207,7 @@ def _stream(args, stop) -> int:
         source = build.keep_alive(source, args.camera, args.width, args.height)
         stream.sink = open_sink(args.output, source.size, source.fps, settings.vcam_backend)
         stream.follow(source)
+        stream.mirror = settings.mirror
         stream.pace_fps = source.fps if args.output == "virtual" and not source.live else None
         if args.events is not None:
             import time

@@ -116,10 +116,19 @@ class Compositor:
 
             raise UserError(f"unknown style '{style}': use one of {', '.join(STYLES)}")
         self.pack, self.style, self.show_label, self.scale = pack, style, show_label, scale
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every face and the clock, as for a new clip."""
         self.placements: list[Placement] = []   # what the last draw() drew
         self._tracks: dict[int, _Track] = {}
         self._t: float | None = None
         self._frames = 0
+
+    @property
+    def drawing(self) -> bool:
+        """Emojis are still on screen (a lost face's is held, then fades) even if no face is given."""
+        return bool(self._tracks)
 
     def draw(self, frame: np.ndarray, faces: list[Face], t: float | None = None) -> np.ndarray:
         """The frame with every classified face decorated (drawn in place and returned). `t`: this frame's time

@@ -321,7 +321,7 @@ class Controller:
         self.stream.follow(self.source)
         self.stream.mirror = self.settings.mirror
         if self.stream.pipeline is not None:
-            self.stream.pipeline.overlay, self.stream.pipeline.mirror = self.settings.overlay, self.settings.mirror
+            self.stream.pipeline.overlay = self.settings.overlay
 
     def _sync_preview(self) -> None:
         if self.preview and self.stream.preview is None:

@@ -80,7 +80,7 @@ class Stream:
         self.preview: Sink | None = None
         self.live = False       # the source is a camera
         self.source_fps = 30.0  # a file's frame rate: its frames' times are frame number / fps
-        self.mirror = False     # applied here only while there is no pipeline (the pipeline mirrors itself)
+        self.mirror = False     # flip left-right, before the pipeline
         self.sink_failed = False
         self.fps = FPSMonitor()
         self.stats = RunStats()
@@ -122,12 +122,12 @@ class Stream:
         try:
             if record.kind == CARD:
                 return as_bgr(record.image), []
+            image = cv2.flip(as_bgr(record.image), 1) if self.mirror else record.image
             if self.pipeline is not None:
-                self.pipeline.async_detect = self.live
+                self.pipeline.set_live(self.live)
                 t = time.monotonic() if self.live else self.stats.frames / (self.source_fps or 30.0)
-                return self.pipeline.process(record.image, t)
-            out = as_bgr(record.image)  # detector or model still loading (or missing): the plain picture
-            return (cv2.flip(out, 1) if self.mirror else out), []
+                return self.pipeline.process(image, t)
+            return as_bgr(image), []  # detector or model still loading (or missing): the plain picture
         except Exception as exc:  # noqa: BLE001 - Pipeline isolates its stages; this catches the rest
             self.faults("frame", exc)
             return self.error_card(record.image), []

@@ -73,6 +73,9 @@ def classifier():
 def _pipeline(detector=None, classifier=None, pack=None, every=3600.0):
     p = Pipeline(detector or HaarDetector(), classifier or EmotionClassifier(model_dir()),
                  Compositor(pack or bundled_pack()), detect_every=1)
+    # A detection of the whole frame and a classification on every frame, steady and unchanged faces or not:
+    # each frame's faults then come from its own stage calls.
+    p.calm_every = p.search_every = p.classify_every = 1
     p.faults = RateLimitedLog(every=every)
     return p
 

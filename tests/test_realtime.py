@@ -93,7 +93,7 @@ def test_detect_every_fifth_frame_still_overlays_every_frame_deterministically(c
 
 
 def test_async_detection_overlays_the_face(clip, model_dir):
-    pipe, faces = run_pipeline(clip, model_dir, detect_every=5, async_detect=True)
+    pipe, faces = run_pipeline(clip, model_dir, detect_every=5, live=True)
     assert pipe.faults.count == 0
     first = next(i for i, f in enumerate(faces) if f)
     assert first <= 3  # the first result comes back while frames keep flowing
@@ -111,7 +111,7 @@ from emojicall.emojis import bundled_pack
 from emojicall.pipeline import Pipeline
 from emojicall.sources import CaptureSource
 p = Pipeline(create_detector("haar"), EmotionClassifier({str(model_dir)!r}), Compositor(bundled_pack()),
-             async_detect=True)
+             live=True)
 src = CaptureSource({str(clip)!r})
 frames = faces = 0
 while frames < 40 and (frame := src.read()) is not None:

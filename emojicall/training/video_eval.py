@@ -152,9 +152,9 @@ def app_chain(detector: str | None, model, tta: bool = True):
 def run_app_chain(clips: list[Clip], detector, classifier, compositor) -> list[dict]:
     from ..pipeline import Pipeline
 
-    out = []
+    out, pipe = [], Pipeline(detector, classifier, compositor)
     for clip in clips:
-        pipe = Pipeline(detector, classifier, compositor, async_detect=False)  # one per clip: fresh tracks
+        pipe.reset()  # fresh tracks, scores and frame count for each clip
         fps, shown = read_clip(clip, lambda frame: pipe.process(frame)[1])
         out.append(clip_result(clip, fps, shown))
     return out
