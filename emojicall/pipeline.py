@@ -95,7 +95,7 @@ class Pipeline:
         self._frame_no = 0
         self._submitted_at = self._searched_at = -10**9
         self._scores: dict[int, tuple] = {}  # track id -> (probabilities, thumbnail, frame number)
-        self.tracker.reset()
+        self.tracker.reset(new_ids=True)
         if self.smoother is not None:
             self.smoother.reset()
         self.compositor.reset()

@@ -155,9 +155,12 @@ class FlowTracker:
             return np.zeros((THUMB, THUMB), np.uint8)
         return cv2.resize(roi, (THUMB, THUMB), interpolation=cv2.INTER_AREA)
 
-    def reset(self) -> None:
+    def reset(self, new_ids: bool = False) -> None:
+        """No tracks; with `new_ids` ids start from 1 again (only where nothing else remembers the old ones)."""
         self._tracks.clear()
         self._gray = None
+        if new_ids:
+            self._next_id = 1
 
 
 def _seed(gray: np.ndarray, box: np.ndarray, scale: float, max_points: int) -> np.ndarray | None:
