@@ -2,8 +2,10 @@
 """Does the dependency set resolve to wheels on the platforms users have?
 
 For each target, `pip install --dry-run --only-binary=:all: --platform ... --python-version 3.11 --report`
-on this checkout, then a look at the report: LiteRT must come along everywhere but Intel macOS (it has no
-wheel there; classifier.py then uses TensorFlow's interpreter), TensorFlow and Keras >= 3.12 everywhere.
+on this checkout, twice, then a look at each report:
+- the app (`pip install .`): LiteRT everywhere but Intel macOS, and no TensorFlow there; on Intel macOS, which
+  has no LiteRT wheel, TensorFlow instead (classifier.py and the detectors then use its interpreter);
+- with the train extra (`pip install '.[train]'`): TensorFlow, Keras >= 3.12 and mtcnn everywhere.
 
 pip matches --platform tags exactly (it does not widen manylinux_2_28 to older glibc tags or macOS 14 to
 older releases), so each target lists every tag such a machine accepts: glibc 2.17-2.28 (RHEL 8, Debian 10,
@@ -76,14 +78,15 @@ def index_reachable() -> bool:
         return _pip("download", "--no-deps", "--only-binary=:all:", "-q", "-d", tmp, "six").returncode == 0
 
 
-def resolve(target: str, python_version: str) -> tuple[dict[str, str] | None, str]:
-    """({package: version} that pip would install, "") or (None, pip's last error line)."""
+def resolve(target: str, python_version: str, extra: str = "") -> tuple[dict[str, str] | None, str]:
+    """({package: version} that pip would install for this checkout with `extra`, "") or (None, pip's last
+    error line)."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
         platforms = [arg for tag in TARGETS[target] for arg in ("--platform", tag)]
         run = _pip("install", "--dry-run", "--ignore-installed", "--only-binary=:all:", *platforms,
                    "--python-version", python_version, "--target", str(Path(tmp) / "t"),
-                   "--report", str(report), "-q", str(ROOT), target=target)
+                   "--report", str(report), "-q", f"{ROOT}[{extra}]" if extra else str(ROOT), target=target)
         if run.returncode != 0 or not report.exists():
             errors = [ln for ln in run.stderr.splitlines() if ln.startswith("ERROR")] or run.stderr.splitlines()
             return None, (errors[0] if errors else f"pip exit {run.returncode}")
@@ -91,17 +94,39 @@ def resolve(target: str, python_version: str) -> tuple[dict[str, str] | None, st
         return {i["metadata"]["name"].lower(): i["metadata"]["version"] for i in items}, ""
 
 
-def judge(target: str, pkgs: dict[str, str]) -> list[str]:
-    problems = []
-    if "tensorflow" not in pkgs and "tensorflow-macos" not in pkgs:
-        problems.append("no tensorflow")
+def _has_tensorflow(pkgs: dict[str, str]) -> bool:
+    return "tensorflow" in pkgs or "tensorflow-macos" in pkgs
+
+
+def _keras_problems(pkgs: dict[str, str]) -> list[str]:
     keras = pkgs.get("keras", "0")
-    if tuple(int(p) for p in keras.split(".")[:2]) < (3, 12):
-        problems.append(f"keras {keras} < 3.12")
-    if target in WITHOUT_LITERT and "ai-edge-litert" in pkgs:
-        problems.append("ai-edge-litert resolved where it has no wheel")
-    if target not in WITHOUT_LITERT and "ai-edge-litert" not in pkgs:
-        problems.append("no ai-edge-litert")
+    return [f"keras {keras} < 3.12"] if tuple(int(p) for p in keras.split(".")[:2]) < (3, 12) else []
+
+
+def judge(target: str, pkgs: dict[str, str]) -> list[str]:
+    """What is wrong with the app's own install (no extra) on `target`."""
+    problems = []
+    if target in WITHOUT_LITERT:
+        if "ai-edge-litert" in pkgs:
+            problems.append("ai-edge-litert resolved where it has no wheel")
+        if not _has_tensorflow(pkgs):
+            problems.append("no tensorflow (the only interpreter without LiteRT)")
+        else:
+            problems += _keras_problems(pkgs)
+    else:
+        if "ai-edge-litert" not in pkgs:
+            problems.append("no ai-edge-litert")
+        if _has_tensorflow(pkgs):
+            problems.append("tensorflow in the app's install (it belongs to the train extra)")
+    return problems
+
+
+def judge_train(target: str, pkgs: dict[str, str]) -> list[str]:
+    """What is wrong with the install with the train extra on `target`."""
+    problems = [] if _has_tensorflow(pkgs) else ["no tensorflow"]
+    problems += _keras_problems(pkgs)
+    if "mtcnn" not in pkgs:
+        problems.append("no mtcnn")
     return problems
 
 
@@ -118,15 +143,17 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     failed = 0
     for target in args.targets or list(TARGETS):
-        pkgs, error = resolve(target, args.python_version)
-        problems = [error] if pkgs is None else judge(target, pkgs)
-        if problems:
-            failed += 1
-            print(f"FAIL {target} (python {args.python_version}): {'; '.join(problems)}")
-        else:
-            keys = ("tensorflow", "keras", "ai-edge-litert", "numpy", "opencv-python")
-            print(f"ok   {target} (python {args.python_version}): {len(pkgs)} packages; "
-                  + ", ".join(f"{k} {pkgs.get(k, '-')}" for k in keys))
+        for extra, check in (("", judge), ("train", judge_train)):
+            name = f"{target}{f' [{extra}]' if extra else ''}"
+            pkgs, error = resolve(target, args.python_version, extra)
+            problems = [error] if pkgs is None else check(target, pkgs)
+            if problems:
+                failed += 1
+                print(f"FAIL {name} (python {args.python_version}): {'; '.join(problems)}")
+            else:
+                keys = ("tensorflow", "keras", "mtcnn", "ai-edge-litert", "numpy", "opencv-python")
+                print(f"ok   {name} (python {args.python_version}): {len(pkgs)} packages; "
+                      + ", ".join(f"{k} {pkgs.get(k, '-')}" for k in keys))
     return 1 if failed else 0
 
 

@@ -16,6 +16,7 @@ from . import model_files as mf
 from .crop import crop_batch, load_framings
 from .errors import UserError
 from .labels import LABELS
+from .tfquiet import require_train_extra
 
 BACKENDS = ("tflite", "keras")
 
@@ -40,7 +41,7 @@ class KerasRunner:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF logs to stderr are noise for users
         from .tfquiet import import_tensorflow
 
-        import_tensorflow()
+        import_tensorflow("the keras backend")
         import keras
 
         try:
@@ -92,9 +93,14 @@ class EmotionClassifier:
         # A model whose members already split the crop and its mirror between them (meta "sees_mirror") gets
         # nothing from flip TTA but twice the work.
         self.tta = tta and not self.meta.get("sees_mirror", False)
+        if backend == "keras":  # the missing package first: the extra's install is what fixes it all
+            require_train_extra("the keras backend")
         file = self.model_dir / (mf.TFLITE if backend == "tflite" else mf.KERAS)
         if not file.is_file():
-            raise UserError(f"model folder {self.model_dir} has no {file.name}: re-export it with `emojicall train`")
+            raise UserError(f"model folder {self.model_dir} has no {file.name}",
+                            "re-export it with `emojicall train`" if backend == "tflite" else
+                            "the installed package ships model.tflite only: run the keras backend from a source "
+                            "checkout, or re-export the model with `emojicall train`")
         self._run = TFLiteRunner(file, num_threads) if backend == "tflite" else KerasRunner(file)
         if tuple(self._run.input_shape[1:]) != (self.size, self.size, 1):
             raise UserError(f"{file}: input shape {self._run.input_shape} does not match meta.json's "

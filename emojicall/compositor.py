@@ -112,6 +112,11 @@ class Compositor:
         self._t: float | None = None
         self._frames = 0
 
+    @property
+    def drawing(self) -> bool:
+        """Emojis are still on screen (a lost face's is held, then fades) even if no face is given."""
+        return bool(self._tracks)
+
     def draw(self, frame: np.ndarray, faces: list[Face], t: float | None = None) -> np.ndarray:
         """The frame with every classified face decorated (drawn in place and returned). `t`: this frame's time
         in seconds; without it frames are taken to be 1/30 s apart."""

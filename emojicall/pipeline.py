@@ -1,9 +1,10 @@
-"""Wires the stages for one frame: detect (every Nth frame) -> track -> classify -> smooth -> composite.
+"""Wires the stages for one frame: detect (now and then) -> track -> classify (when the face changed) -> smooth
+-> composite.
 
 Detection is the slow stage (MTCNN on LiteRT 23 ms a 1280x720 close-up frame, 31 ms a 640x480 one; BlazeFace
-~10 ms; docs/detectors.md), so it runs on only every `detect_every`-th frame, and for a live source on a worker
-thread of its own: the frame loop then never waits for it, and an optical-flow tracker moves the boxes on every
-frame in between.
+~10 ms; docs/detectors.md), so it runs only now and then, and for a live source on a worker thread of its own:
+the frame loop then never waits for it, and an optical-flow tracker moves the boxes on every frame in between,
+so the emoji moves with the face on every frame.
 
 A fault in any stage for one frame is logged (rate-limited) and that frame goes out without overlay: a
 video call must never freeze because of one bad frame.
@@ -11,21 +12,28 @@ video call must never freeze because of one bad frame.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from .classifier import EmotionClassifier
 from .compositor import Compositor
 from .detectors import Detector
+from .detection import DetectWorker, Region, find_faces, regions_around, whole
 from .detectors.base import as_bgr
 from .face import Face
 from .smoother import EmotionSmoother
 from .tracker import FlowTracker
 
 log = logging.getLogger(__name__)
+# Chosen on the 720p close-up clip (CPU) and bench/real_faces.py's clips over 5 detection phases (accuracy):
+# docs/realtime.md.
+CALM_EVERY = 2       # detection interval multiplier while every track follows steadily
+SEARCH_EVERY = 6     # even then the whole frame is searched every SEARCH_EVERY x detect_every frames (new faces)
+CLASSIFY_EVERY = 3   # frames a face keeps its score when its thumbnail has not changed
+CHANGE = 6.0         # mean gray-level change of a face's thumbnail that makes it scored again
 
 
 class RateLimitedLog:
@@ -58,93 +66,52 @@ class StageTimes:
                 del lst[:5_000]
 
 
-class DetectWorker:
-    """Runs one detector on its own thread, one frame at a time. submit() never blocks; poll() returns the
-    finished (tag, faces) once, or re-raises what the detector raised."""
-
-    def __init__(self, detector: Detector):
-        self.detector = detector
-        self._cond = threading.Condition()
-        self._job = self._result = None
-        self._busy = self._retired = self._close_detector = False
-        self._thread = threading.Thread(target=self._loop, name="detect", daemon=True)
-        self._thread.start()
-
-    @property
-    def busy(self) -> bool:
-        return self._busy
-
-    def submit(self, frame: np.ndarray, tag) -> None:
-        with self._cond:
-            self._job, self._busy = (frame, tag), True
-            self._cond.notify()
-
-    def poll(self):
-        with self._cond:
-            result, self._result = self._result, None
-        if result is not None and isinstance(result[1], BaseException):
-            raise result[1]
-        return result
-
-    def wait(self, timeout: float) -> bool:
-        with self._cond:
-            return self._cond.wait_for(lambda: not self._busy, timeout)
-
-    def _loop(self) -> None:
-        while True:
-            with self._cond:
-                self._cond.wait_for(lambda: self._job is not None or self._retired)
-                if self._job is None:
-                    break
-                (frame, tag), self._job = self._job, None
-            try:
-                result = (tag, self.detector.detect(frame))
-            except Exception as exc:  # noqa: BLE001 - handed to the frame loop, which isolates it
-                result = (tag, exc)
-            with self._cond:
-                self._result, self._busy = result, False
-                self._cond.notify_all()
-        if self._close_detector:
-            self.detector.close()
-
-    def retire(self, close_detector: bool, wait: bool = False) -> None:
-        """Stop after the frame in hand (its result is dropped); closes the detector then, if asked."""
-        self._close_detector = close_detector
-        with self._cond:
-            self._retired, self._job = True, None
-            self._cond.notify()
-        if wait:
-            self._thread.join(timeout=10)
-
-
 class Pipeline:
+    """`live` (the Stream sets it for cameras): detection on a worker thread; off, the same input always gives
+    the same output. The detector searches the whole frame every `detect_every`-th frame while a track is new,
+    missed or short of flow points; while all tracks follow steadily it looks only around them, every
+    `calm_every` x `detect_every` frames, and at the whole frame every `search_every` x `detect_every`; at once
+    when a track loses its flow points. A face is classified again when its thumbnail has changed or
+    `classify_every` frames after its last score; in between it keeps that score (the smoother spans several
+    frames anyway). The tracker moves every box on every frame, so the emoji follows the face whatever is
+    skipped."""
+
     def __init__(self, detector: Detector, classifier: EmotionClassifier, compositor: Compositor, *,
                  detect_every: int = 5, overlay: bool = True, smooth: bool = True, live: bool = False):
         self.detector, self.classifier, self.compositor = detector, classifier, compositor
-        self.detect_every, self.overlay = max(1, detect_every), overlay
-        # live (a camera): detection on a thread of its own; off, output is the same on every run.
-        self.async_detect = live
+        self.detect_every, self.overlay, self.live = max(1, detect_every), overlay, live
+        self.calm_every, self.search_every = CALM_EVERY, SEARCH_EVERY
+        self.classify_every, self.change = CLASSIFY_EVERY, CHANGE
         self.tracker = FlowTracker()
         self.smoother = EmotionSmoother() if smooth else None
         self.faults = RateLimitedLog()
         self.times = StageTimes()
-        self._frame_no = 0
         self._worker: DetectWorker | None = None
-        self._submitted_at = -10**9
         self._closed = False
+        self.reset()
         self._frame_crops_for(detector)
 
-    def set_live(self, live: bool) -> None:
-        """The source is a camera (detect on the worker thread) or a file (detect in line, reproducibly)."""
-        self.async_detect = bool(live)
-
     def reset(self) -> None:
-        """Forget every face: a new clip or a new camera starts with no tracks, no smoothed history, no fades."""
-        self.tracker.reset()
+        """Start over, as for a new clip: no tracks, scores, smoothing or drawn emojis, frame count 0."""
+        self._retire_worker(wait=True)
+        self._frame_no = 0
+        self._submitted_at = self._searched_at = -10**9
+        self._scores: dict[int, tuple] = {}  # track id -> (probabilities, thumbnail, frame number)
+        self.tracker.reset(new_ids=True)
         if self.smoother is not None:
             self.smoother.reset()
         self.compositor.reset()
-        self._frame_no, self._submitted_at = 0, -10**9
+
+    def set_live(self, live: bool) -> None:
+        """Detection on a worker thread (a camera) or in the frame loop (a file); switchable between frames."""
+        if self.live and not live:  # one detector must not run on two threads
+            self._retire_worker(wait=True)
+        self.live = live
+
+    def _retire_worker(self, wait: bool, close_detector: bool = False) -> None:
+        if self._worker is not None:
+            self._worker.retire(close_detector=close_detector, wait=wait)
+            self._worker = None
 
     def _frame_crops_for(self, detector: Detector) -> None:
         """Each detector puts its box elsewhere on the face; the classifier crops as calibrated for this one."""
@@ -157,18 +124,19 @@ class Pipeline:
         old, self.detector = self.detector, detector
         self._frame_crops_for(detector)
         if self._worker is not None:  # don't wait for a slow detection in hand: the worker closes `old` after it
-            self._worker.retire(close_detector=old is not detector)
-            self._worker = None
+            self._retire_worker(wait=False, close_detector=old is not detector)
         elif old is not detector:
             old.close()
         self._frame_no = 0
-        self._submitted_at = -10**9
+        self._submitted_at = self._searched_at = -10**9
+        self._scores.clear()
         self.tracker.reset()
 
     def process(self, frame: np.ndarray, t: float | None = None) -> tuple[np.ndarray, list[Face]]:
         """The frame decorated, and its faces. `t` (seconds) times the compositor's fades and filters: a
-        camera's clock, or frame number / fps for a file (the same file then always gives the same output)."""
-        frame = as_bgr(frame)
+        camera's clock, or frame number / fps for a file (the same file then always gives the same output).
+        The caller's frame is never drawn on (a camera reader may hand the same frame again)."""
+        given, frame = frame, as_bgr(frame)
         if not self.overlay:
             return frame, []
         stage = "detection"
@@ -186,12 +154,15 @@ class Pipeline:
             t2 = time.perf_counter()
             stage = "classification"
             if faces:
-                self.classifier.classify(frame, faces)
+                self._classify(frame, gray, faces)
                 if self.smoother is not None:
                     self.smoother.update(faces, self.tracker.active_ids)
             t3 = time.perf_counter()
             stage = "compositing"
-            out = self.compositor.draw(frame.copy(), faces, t)
+            # A copy only when something is drawn on a frame that is still the caller's (as_bgr made a new one
+            # for gray and BGRA frames): a 1280x720 copy costs 0.23 ms.
+            drawn = faces or self.compositor.drawing
+            out = self.compositor.draw(frame.copy() if drawn and frame is given else frame, faces, t)
             t4 = time.perf_counter()
         except Exception as exc:  # noqa: BLE001 - any stage fault must not stop the stream
             self.faults(stage, exc)
@@ -199,25 +170,48 @@ class Pipeline:
         self.times.add(t1 - t0, t2 - t1, t3 - t2, t4 - t3)
         return out, faces
 
+    def _classify(self, frame: np.ndarray, gray: np.ndarray, faces: list[Face]) -> None:
+        """Scores the faces that are new, changed (their thumbnail on the tracker's gray moved by more than
+        `change` gray levels on average) or last scored `classify_every` frames ago, in one batch; the others
+        keep their last score."""
+        thumbs = [self.tracker.thumbnail(gray, f.box) for f in faces]
+        stale = []
+        for i, (face, thumb) in enumerate(zip(faces, thumbs)):
+            seen = self._scores.get(face.track_id)
+            if seen is None or self._frame_no - seen[2] >= self.classify_every or \
+                    cv2.norm(thumb, seen[1], cv2.NORM_L1) > self.change * thumb.size:
+                stale.append(i)
+            else:
+                face.probs = seen[0].copy()
+        if stale:
+            probs = self.classifier.classify(frame, [faces[i] for i in stale])
+            for i, p in zip(stale, probs):
+                self._scores[faces[i].track_id] = (p, thumbs[i], self._frame_no)
+        for tid in set(self._scores) - self.tracker.active_ids:
+            del self._scores[tid]
+
     def _detect(self, frame: np.ndarray, gray: np.ndarray):
         """(detections, gray of the frame they were made on) when a detection is ready for this frame."""
-        due = self._frame_no - self._submitted_at >= self.detect_every
-        if not self.async_detect:
-            if self._worker is not None:  # async was switched off: one detector must not run on two threads
-                self._worker.retire(close_detector=False, wait=True)
-                self._worker = None
-            if not due:
-                return None
-            self._submitted_at = self._frame_no
-            return self.detector.detect(frame), None
+        every = self.detect_every * (self.calm_every if self.tracker.steady else 1)
+        due = self._frame_no - self._submitted_at >= every or self.tracker.lost
+        if not self.live:
+            return (find_faces(self.detector, self._regions(frame, copy=False)), None) if due else None
         if self._worker is None:
             self._worker = DetectWorker(self.detector)
         result = self._worker.poll()
-        if not self._worker.busy and (due or self._frame_no == 0):
-            # A copy: the caller may draw into or reuse its frame while the worker still reads this one.
-            self._worker.submit(frame.copy(), gray)
-            self._submitted_at = self._frame_no
+        if due and not self._worker.busy:
+            # Copies: the caller may draw into or reuse its frame while the worker still reads this one.
+            self._worker.submit(self._regions(frame, copy=True), gray)
         return None if result is None else (result[1], result[0])
+
+    def _regions(self, frame: np.ndarray, copy: bool) -> list[Region]:
+        """Where to look now: around the tracks while they follow steadily, the whole frame every `calm_every`-th
+        time (new faces) and whenever a track is new, missed or lost."""
+        self._submitted_at = self._frame_no
+        if self.tracker.steady and self._frame_no - self._searched_at < self.detect_every * self.search_every:
+            return regions_around(frame, self.tracker.boxes)
+        self._searched_at = self._frame_no
+        return whole(frame.copy() if copy else frame)
 
     def wait_for_detection(self, timeout: float = 10.0) -> bool:
         """Block until the detection in flight (live mode) is done: tests that play a file as a camera use it so
@@ -226,9 +220,8 @@ class Pipeline:
 
     def close(self) -> None:
         """Release the detector (after the detection in hand, if any); a second call does nothing."""
-        worker, self._worker = self._worker, None
-        if worker is not None:
-            worker.retire(close_detector=True, wait=True)
+        if self._worker is not None:
+            self._retire_worker(wait=True, close_detector=True)
         elif not self._closed:
             self.detector.close()
         self._closed = True

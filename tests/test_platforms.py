@@ -26,23 +26,38 @@ def test_markers_follow_the_target_not_this_machine():
 
 
 def test_judge_flags_what_a_resolution_must_have():
+    """The app's install: LiteRT and no TensorFlow, but TensorFlow (Keras >= 3.12) where LiteRT has no wheel."""
     judge = _script().judge
-    ok = {"tensorflow": "2.21.0", "keras": "3.15.1", "ai-edge-litert": "2.3.0"}
-    assert judge("win_amd64", ok) == []
-    assert judge("win_amd64", {**ok, "keras": "3.11.3"}) == ["keras 3.11.3 < 3.12"]
-    assert judge("macos-x86_64", ok) == ["ai-edge-litert resolved where it has no wheel"]
-    assert judge("linux-aarch64", {"tensorflow": "2.21.0", "keras": "3.12.0"}) == ["no ai-edge-litert"]
+    app = {"ai-edge-litert": "2.3.0", "numpy": "2.4.0"}
+    assert judge("win_amd64", app) == []
+    assert judge("win_amd64", {**app, "tensorflow": "2.21.0"}) == \
+        ["tensorflow in the app's install (it belongs to the train extra)"]
+    assert judge("linux-aarch64", {"numpy": "2.4.0"}) == ["no ai-edge-litert"]
+    intel_mac = {"tensorflow": "2.16.2", "keras": "3.12.0"}
+    assert judge("macos-x86_64", intel_mac) == []
+    assert judge("macos-x86_64", {**intel_mac, "ai-edge-litert": "2.3.0"}) == \
+        ["ai-edge-litert resolved where it has no wheel"]
+    assert judge("macos-x86_64", {**intel_mac, "keras": "3.11.3"}) == ["keras 3.11.3 < 3.12"]
+    assert judge("macos-x86_64", {}) == ["no tensorflow (the only interpreter without LiteRT)"]
+
+
+def test_judge_train_flags_what_the_extra_must_bring():
+    judge_train = _script().judge_train
+    ok = {"tensorflow": "2.21.0", "keras": "3.15.1", "mtcnn": "1.0.0"}
+    assert judge_train("linux-x86_64", ok) == []
+    assert judge_train("win_amd64", {**ok, "keras": "3.11.3"}) == ["keras 3.11.3 < 3.12"]
+    assert judge_train("macos-arm64", {"keras": "3.15.1"}) == ["no tensorflow", "no mtcnn"]
 
 
 @pytest.mark.slow
 def test_dependency_set_resolves_on_every_platform():
     # The first run downloads each target's wheels to read their metadata (~1.5 GB, mostly TensorFlow);
-    # pip's cache makes later runs take a minute or two.
+    # pip's cache makes later runs take a minute or two. Each target resolves twice: the app, and [train].
     run = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True, timeout=3000)
     if run.returncode == 3:
         pytest.skip(run.stdout.strip())
     assert run.returncode == 0, run.stdout + run.stderr[-2000:]
-    assert run.stdout.count("\nok ") + run.stdout.startswith("ok ") == 5
+    assert run.stdout.count("\nok ") + run.stdout.startswith("ok ") == 10
 
 
 @pytest.mark.slow

@@ -1,6 +1,7 @@
-"""Speed design, checked for behaviour (timings live in bench/realtime.py): the camera reader hands over
-the newest frame, the pipeline follows a face with detection on every 5th frame
-or on a worker thread, batched and per-face classification agree, and Haar never imports TensorFlow."""
+"""Speed design, checked for behaviour (timings live in bench/realtime.py and bench/pipeline_cpu.py): the camera
+reader hands over the newest frame, the pipeline follows a face with detection on every 5th frame or on a worker
+thread, looks only around steady faces, scores them less often and looks again at once for a lost one, a reset
+pipeline starts over, batched and per-face classification agree, and Haar never imports TensorFlow."""
 import subprocess
 import sys
 import time
@@ -71,6 +72,11 @@ def test_batched_and_per_face_classification_agree(model_dir):
     np.testing.assert_allclose(batched, single, atol=1e-4)
 
 
+def chain(detector, classifier):
+    """The app's chain, built as the app builds it, around this detector and classifier."""
+    return build.pipeline(Settings(detector=detector.name), detector=detector, classifier=classifier)
+
+
 def run_pipeline(clip, model_dir, **options):
     live = options.pop("live", False)
     pipe = build.pipeline(Settings(detector="haar", **options), detector=HaarDetector(),
@@ -125,3 +131,75 @@ print(frames, faces, heavy)
     frames, faces, heavy = out.stdout.split(maxsplit=2)
     assert int(frames) == 40 and int(faces) > 0
     assert heavy.strip() == "[]"
+
+
+def test_reset_makes_a_reused_pipeline_start_over_like_a_new_one(clip, model_dir):
+    """Evaluation over many clips reuses one pipeline: after reset() its output (faces, labels and the drawn
+    frames) is a new pipeline's, though another clip ran through it before."""
+    frames = decode_all(clip)[:40]
+    other = decode_all(shared_path("media", "videos", "webcam", "pyfeat_single_face_smile.mp4"))[:40]
+
+    def run(pipe, clip_frames):
+        out = [pipe.process(f, i / 30) for i, f in enumerate(clip_frames)]
+        return [(o.tobytes(), [(f.box, f.track_id, f.label) for f in faces]) for o, faces in out]
+
+    def new():
+        return chain(HaarDetector(), EmotionClassifier(model_dir))
+    expected = run(new(), frames)
+    reused = new()
+    run(reused, other)
+    reused.reset()
+    again = run(reused, frames)
+    assert [faces for _, faces in again] == [faces for _, faces in expected]  # track ids start over too
+    assert [o for o, _ in again] == [o for o, _ in expected]
+
+
+class Counting:
+    """Wraps a real detector or classifier and records what it was given."""
+
+    def __init__(self, inner, method):
+        self.inner, self.calls = inner, []
+        setattr(self, method, self._call(getattr(inner, method)))
+
+    def _call(self, fn):
+        def call(frame, *args):
+            self.calls.append((self.frame_no, frame.shape))
+            return fn(frame, *args)
+        return call
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def test_a_steady_face_is_looked_for_around_it_and_scored_less_often_yet_has_its_emoji_on_every_frame():
+    from emojicall.detection import REGION_FACE
+    from emojicall.detectors import create_detector
+
+    frames = decode_all(shared_path("media", "videos", "bench_720p_closeup.mp4"))[:150]
+    det, clf = Counting(create_detector("mtcnn"), "detect"), Counting(EmotionClassifier(), "classify")
+    pipe = chain(det, clf)
+    shown = []
+    for i, frame in enumerate(frames):
+        det.frame_no = clf.frame_no = i
+        shown.append(bool(pipe.process(frame, i / 30)[1]) and pipe.compositor.placements != [])
+    pipe.close()
+    assert all(shown)
+    whole = [n for n, shape in det.calls if shape == frames[0].shape]
+    around = [shape for _, shape in det.calls if shape != frames[0].shape]
+    assert whole[:2] == [0, 5] and len(whole) <= 2 + 150 // 30  # new track: every 5th; steady: every 30th
+    assert len(around) >= 5 and max(max(s[:2]) for s in around) <= 2 * REGION_FACE + 2
+    assert len(whole) + len(around) <= 150 // 5
+    assert 150 // 3 <= len(clf.calls) < 0.75 * 150  # every 3rd frame, or sooner when the face changed
+
+
+def test_a_track_that_loses_its_face_is_looked_for_at_once(model_dir):
+    face = decode_all(shared_path("media", "videos", "bench_720p_closeup.mp4"))[:40]
+    empty = [cv2.resize(f, (face[0].shape[1], face[0].shape[0]))
+             for f in decode_all(shared_path("media", "videos", "negatives_and_transitions", "no_face.mp4"))[:10]]
+    det = Counting(HaarDetector(), "detect")
+    pipe = chain(det, EmotionClassifier(model_dir))
+    for i, frame in enumerate(face + empty):
+        det.frame_no = i
+        pipe.process(frame, i / 30)
+    cut = len(face)
+    assert [n for n, _ in det.calls if n >= cut][:1] == [cut + 1]  # the next frame, not the next due one

@@ -23,6 +23,7 @@ from ..errors import UserError
 from ..face import Face
 from ..paths import models_root
 from ..litert import LiteModel
+from ..tfquiet import require_train_extra
 from .base import Detector
 
 # Tuned for a webcam at arm's length: faces of 40+ px in the (at most) 640-wide copy detection runs on.
@@ -56,6 +57,7 @@ class MTCNNDetector(Detector):
             raise UserError(f"unknown MTCNN backend '{backend}'", "use tensorflow or litert")
         from ..tfquiet import import_tensorflow
 
+        require_train_extra("MTCNN on TensorFlow", ("tensorflow", "keras", "mtcnn"))
         tf = import_tensorflow()  # first, with its C++ start-up lines kept off the user's terminal
         with contextlib.redirect_stdout(io.StringIO()):
             import mtcnn.stages.stage_pnet as stage_pnet

@@ -23,7 +23,7 @@ from ..errors import UserError
 def ensemble(models: list[Path], out: Path, weight: float = 0.5, quantize: str = "dynamic-int8") -> dict:
     from ..tfquiet import import_tensorflow
 
-    import_tensorflow()
+    import_tensorflow("an ensemble")
     import keras
 
     from .export import save_derived

@@ -21,7 +21,7 @@ from ..errors import UserError
 def soup(models: list[Path], weights: list[float], out: Path, quantize: str = "dynamic-int8") -> dict:
     from ..tfquiet import import_tensorflow
 
-    import_tensorflow()
+    import_tensorflow("a model soup")
     import keras
 
     from .export import save_derived
@@ -47,7 +47,11 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--quantize", default="dynamic-int8")
     args = ap.parse_args(argv)
-    meta = soup(args.models, args.weights, args.out, args.quantize)
+    try:
+        meta = soup(args.models, args.weights, args.out, args.quantize)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(json.dumps(meta["soup"]), "->", args.out)
     return 0
 

@@ -39,7 +39,7 @@ def train(arch: str, data: Path, out: Path, *, epochs: int, batch_size: int, lr:
           degrade_p: float | None = None) -> dict:
     from ..tfquiet import import_tensorflow
 
-    import_tensorflow()
+    import_tensorflow("training")
     import keras
 
     from .architectures import ARCHS

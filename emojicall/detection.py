@@ -1,0 +1,129 @@
+"""Where the detector looks, and on which thread.
+
+While the tracks follow their faces steadily, the pipeline asks the detector to look only around them: a square
+of twice the face's side, scaled so the face is REGION_FACE px. MTCNN then runs on a 192 px image instead of
+the 640 px copy of the whole frame (the full frame is still searched now and then, for new faces), and the
+boxes are still the detector's own, the ones the classifier's crop is calibrated for.
+"""
+from __future__ import annotations
+
+import threading
+from typing import NamedTuple
+
+import cv2
+import numpy as np
+
+from .detectors import Detector
+from .face import Face, iou
+
+REGION_FACE = 96  # px a face spans in a region given to the detector: MTCNN finds faces from 40 px
+
+
+class Region(NamedTuple):
+    """An image for the detector and where it sits in the frame: frame x = x0 + image x / scale."""
+    image: np.ndarray
+    x0: int
+    y0: int
+    scale: float
+
+
+def whole(frame: np.ndarray) -> list[Region]:
+    return [Region(frame, 0, 0, 1.0)]
+
+
+def regions_around(frame: np.ndarray, boxes) -> list[Region]:
+    """For each box, the square of twice its side around it (inside the frame), scaled down to REGION_FACE."""
+    h, w = frame.shape[:2]
+    out = []
+    for x, y, bw, bh in boxes:
+        side = max(bw, bh)
+        cx, cy = x + bw / 2, y + bh / 2
+        x0, y0 = max(0, int(cx - side)), max(0, int(cy - side))
+        x1, y1 = min(w, int(cx + side)), min(h, int(cy + side))
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            continue
+        scale = min(1.0, REGION_FACE / side)
+        roi = frame[y0:y1, x0:x1]
+        image = cv2.resize(roi, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else roi.copy()
+        out.append(Region(image, x0, y0, scale))
+    return out
+
+
+def find_faces(detector: Detector, regions: list[Region]) -> list[Face]:
+    """The detector's faces in every region, in frame pixels; a face found in two overlapping regions once."""
+    found = []
+    for r in regions:
+        for f in detector.detect(r.image):
+            if r.scale != 1.0 or r.x0 or r.y0:
+                x, y, w, h = f.box
+                f.box = (int(round(r.x0 + x / r.scale)), int(round(r.y0 + y / r.scale)),
+                         int(round(w / r.scale)), int(round(h / r.scale)))
+                f.landmarks = {k: (int(round(r.x0 + px / r.scale)), int(round(r.y0 + py / r.scale)))
+                               for k, (px, py) in f.landmarks.items()}
+            found.append(f)
+    if len(regions) < 2:
+        return found
+    kept: list[Face] = []
+    for f in sorted(found, key=lambda f: -f.score):
+        if all(iou(f.box, k.box) < 0.5 for k in kept):
+            kept.append(f)
+    return kept
+
+
+class DetectWorker:
+    """Runs one detector on its own thread, one job (find_faces' regions) at a time. submit() never blocks;
+    poll() returns the finished (tag, faces) once, or re-raises what the detector raised."""
+
+    def __init__(self, detector: Detector):
+        self.detector = detector
+        self._cond = threading.Condition()
+        self._job = self._result = None
+        self._busy = self._retired = self._close_detector = False
+        self._thread = threading.Thread(target=self._loop, name="detect", daemon=True)
+        self._thread.start()
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def submit(self, regions: list[Region], tag) -> None:
+        with self._cond:
+            self._job, self._busy = (regions, tag), True
+            self._cond.notify()
+
+    def poll(self):
+        with self._cond:
+            result, self._result = self._result, None
+        if result is not None and isinstance(result[1], BaseException):
+            raise result[1]
+        return result
+
+    def wait(self, timeout: float) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._busy, timeout)
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._job is not None or self._retired)
+                if self._job is None:
+                    break
+                (regions, tag), self._job = self._job, None
+            try:
+                result = (tag, find_faces(self.detector, regions))
+            except Exception as exc:  # noqa: BLE001 - handed to the frame loop, which isolates it
+                result = (tag, exc)
+            with self._cond:
+                self._result, self._busy = result, False
+                self._cond.notify_all()
+        if self._close_detector:
+            self.detector.close()
+
+    def retire(self, close_detector: bool, wait: bool = False) -> None:
+        """Stop after the frame in hand (its result is dropped); closes the detector then, if asked."""
+        self._close_detector = close_detector
+        with self._cond:
+            self._retired, self._job = True, None
+            self._cond.notify()
+        if wait:
+            self._thread.join(timeout=10)
