@@ -4,9 +4,9 @@ would read sad or angry all call long.
 `emojicall calibrate` (or the tray's "Calibrate: hold a neutral face") records ~3 s of the main face through the
 app's own chain, checks the recording is usable (one face, steady, enough frames; else one line saying what to
 do), and stores a per-class log-probability offset in the user's config folder: the shift that turns this
-person's mean neutral output into one where neutral leads every other class by NEUTRAL_MARGIN. The classifier
-adds it to every face's log-probabilities before smoothing, in place of the model's call prior
-(EmotionClassifier.calibration); `run --no-calibration` leaves it off. One file per user account (the config
+person's mean neutral output into one where neutral leads every other class by NEUTRAL_MARGIN (offset_from). The
+classifier adds it to every face's log-probabilities before smoothing, in place of the model's call prior, which
+it includes (EmotionClassifier.calibration); `run --no-calibration` leaves it off. One file per user account (the config
 folder is per user), for the model it was recorded with.
 """
 from __future__ import annotations
@@ -32,14 +32,14 @@ ONE_FACE_SHARE = 0.8  # of the frames read
 # first and second half (one held expression: 0.02-0.24; neutral, then a smile: 0.47).
 MAX_MOVE = 0.25
 MAX_CHANGE = 0.35
-# Resting probabilities are clipped here before the log. A higher floor would cap the boost of classes a calm face
-# never shows; floors of 0.05-0.2 scored 0.59-0.67 frame_share on the tune split against 0.678 (call_prior.py).
+# Resting probabilities are clipped here before the log.
 FLOOR = 1e-4
-# Log lead of neutral over every other class on the person's own neutral frames. On the real-video tune split
-# (bench/call_prior.py --calibration, frame_share and clips right): 0.25 0.526 (5/8; two calibrated neutral rows
-# read neutral on only 0.23 and 0.41 of their second half), 0.5 0.696 (7/8), 0.75 0.678 (6/8), 1.0 0.626 (5/8):
-# 0.75 keeps a margin from that edge.
-NEUTRAL_MARGIN = 0.75
+# Log lead of neutral over the classes a calm face comes close to, on the person's own neutral frames. With the
+# first offset (which also raised the classes a calm face never shows) the real-video tune split gave, for 0.25,
+# 0.5, 0.75, 1.0: frame_share 0.526, 0.696, 0.678, 0.626 (bench/call_prior.py --calibration). Pushing classes
+# down only, 0.75 left CREMA-D actor 1001's calibrated neutral clip reading fear on 9 of its 25 scored frames
+# (fernet, no call prior) once detection ran around the tracks; 1.0 reads neutral on all 25.
+NEUTRAL_MARGIN = 1.0
 NEUTRAL = LABELS.index("neutral")
 
 
@@ -49,19 +49,29 @@ def default_path() -> Path:
     return Path(platformdirs.user_config_dir("emojicall", appauthor=False)) / "calibration.json"
 
 
-def offset_from(probs: np.ndarray) -> np.ndarray:
-    """The log shift, centred, that turns the mean of these neutral frames' probabilities (the model's own
-    output) into a distribution where neutral leads every other class by NEUTRAL_MARGIN."""
-    off = -np.log(np.clip(probs.mean(axis=0), FLOOR, 1.0))
-    off[NEUTRAL] += NEUTRAL_MARGIN
+def offset_from(probs: np.ndarray, prior: np.ndarray | None = None) -> np.ndarray:
+    """The log shift, centred, that the classifier uses in place of its `prior` for this person: the prior, plus
+    a push down of exactly the classes that come within NEUTRAL_MARGIN of neutral on the mean of this person's
+    neutral frames (probs: the model's own output), so that neutral leads them by that margin. A class the calm
+    face already reads far below neutral is left as the model has it: raising those (the first version did)
+    made a calm face read surprise or disgust on the frames it differed most from its mean."""
+    from .classifier import shift_probs
+
+    prior = np.zeros(len(LABELS), np.float32) if prior is None else np.asarray(prior, np.float32)
+    log_mean = np.log(np.clip(shift_probs(probs, prior).mean(axis=0), FLOOR, 1.0))
+    push = np.maximum(0.0, log_mean - log_mean[NEUTRAL] + NEUTRAL_MARGIN)
+    push[NEUTRAL] = 0.0
+    off = prior - push
     return (off - off.mean()).astype(np.float32)
 
 
 class Recording:
     """Collects, per frame, the faces the chain found and the model's own output for the largest one. Set as the
-    classifier's `recorder`; the classifier calls it with each frame's faces and their unshifted output."""
+    classifier's `recorder`; the classifier calls it with each frame's faces and their unshifted output. `prior`:
+    the classifier's call prior, which the offset builds on."""
 
-    def __init__(self):
+    def __init__(self, prior: np.ndarray | None = None):
+        self.prior = prior
         self.frames = 0
         self.counts: list[int] = []
         self.boxes: list[tuple] = []
@@ -103,7 +113,7 @@ class Recording:
         if change > MAX_CHANGE:
             raise UserError(f"your expression changed while calibrating ({change:.2f})",
                             "hold one calm, neutral face for the whole recording and try again")
-        return offset_from(probs)
+        return offset_from(probs, self.prior)
 
 
 def save(offset: np.ndarray, model: str, path: Path | None = None) -> Path:
@@ -155,7 +165,7 @@ def record(pipeline, frames, seconds: float = SECONDS, fps: float | None = None)
     """Run `frames` (an iterator of BGR frames) through `pipeline` for `seconds` (of the source's time when fps is
     given, else of wall time) and return the calibration offset for its classifier's model."""
     clf = pipeline.classifier
-    rec = Recording()
+    rec = Recording(clf.prior)
     clf.recorder, start = rec, time.monotonic()
     try:
         for frame in frames:
@@ -174,7 +184,7 @@ def record_live(classifier, report, seconds: float = SECONDS, path: Path | None 
     the offset; report(what, fix) gets the one line when the recording is not usable, report(None) on success."""
     import threading
 
-    rec = Recording()
+    rec = Recording(classifier.prior)
     classifier.recorder = rec
 
     def finish():

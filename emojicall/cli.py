@@ -234,6 +234,10 @@ def _train(args) -> int:
 
 
 def _evaluate(args) -> int:
+    if args.figures is not None:
+        from .report import require_matplotlib
+
+        require_matplotlib("evaluate --figures")
     if args.video is not None:
         from .training.video_eval import evaluate_video
 

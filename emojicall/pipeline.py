@@ -176,9 +176,10 @@ class Pipeline:
         keep their last score."""
         thumbs = [self.tracker.thumbnail(gray, f.box) for f in faces]
         stale = []
+        recording = getattr(self.classifier, "recorder", None) is not None  # a calibration wants every frame
         for i, (face, thumb) in enumerate(zip(faces, thumbs)):
             seen = self._scores.get(face.track_id)
-            if seen is None or self._frame_no - seen[2] >= self.classify_every or \
+            if recording or seen is None or self._frame_no - seen[2] >= self.classify_every or \
                     cv2.norm(thumb, seen[1], cv2.NORM_L1) > self.change * thumb.size:
                 stale.append(i)
             else:

@@ -143,6 +143,15 @@ def summary(ev: Events) -> str:
     return "\n".join(lines)
 
 
+def require_matplotlib(what: str) -> None:
+    """Pictures need matplotlib, which the app's own install leaves out (83 MB with its fonts): one line if absent."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise UserError(f"{what} draws with matplotlib, which the app's install leaves out",
+                        "pip install 'emojicall[report]'") from None
+
+
 def draw_timeline(ev: Events, out: str | Path) -> Path:
     import matplotlib
 
@@ -204,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.png is not None and args.png.exists() and args.png.resolve() == args.events.resolve():
         raise UserError(f"--png {args.png} is the events file: give the picture a name of its own")
+    if args.png is not None:
+        require_matplotlib("report --png")
     ev = read_events(args.events)
     print(summary(ev))
     if args.png is not None:

@@ -139,3 +139,20 @@ def test_a_time_that_is_no_number_names_the_line(happy_events, tmp_path, capsys,
     what = _one_line_error([str(tmp_path / name), "--png", str(tmp_path / "t.png")])
     assert f"line {at + 1}" in what  # before: ValueError after the summary
     assert not (tmp_path / "t.png").exists() and capsys.readouterr().out == ""
+
+
+def test_a_picture_without_matplotlib_is_one_line_naming_the_extra(tmp_path):
+    """The app's own install leaves matplotlib out: --png then says which extra to install, before any output."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    events = tmp_path / "e.jsonl"
+    run_chain(shared_path(*TWO_FACES), events, max_frames=5)
+    code = ("import sys; sys.modules['matplotlib'] = None; from emojicall.cli import main; "
+            f"sys.exit(main(['report', {str(events)!r}, '--png', {str(tmp_path / 't.png')!r}]))")
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and r.stderr.strip() == ("emojicall: report --png draws with matplotlib, which the "
+                                                      "app's install leaves out: pip install 'emojicall[report]'")
+    assert not (tmp_path / "t.png").exists() and r.stdout == ""

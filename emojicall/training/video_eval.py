@@ -180,7 +180,7 @@ def calibrate_actors(clips: list[Clip], pipe) -> tuple[dict, dict]:
             continue
         half = sum(n >= clip.start for n, _ in clip_frames(clip)[1]) // 2
         pipe.reset()  # the recorder reads the classifier's output, before any smoothing
-        rec = calibration.Recording()
+        rec = calibration.Recording(classifier.prior)
         try:
             for n, frame in clip_frames(clip)[1]:  # from frame 0: the chain is as warm as when the row is scored
                 if n >= clip.start + half:
