@@ -5,7 +5,7 @@
 # Usage: bash .ci/check_debian_gi.sh [VENV]   FULL=1 also installs the project itself into it (minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PKGS=(python3-venv python3-gi gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1)
+PKGS=(python3-venv python3-gi gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 python3-tk)
 if ! command -v dpkg-query >/dev/null || [ ! -x /usr/bin/python3 ]; then
     echo "SKIP: not a Debian-family system with /usr/bin/python3"; exit 0
 fi
@@ -29,6 +29,9 @@ gi.require_version("Gtk", "3.0")
 gi.require_version("AyatanaAppIndicator3", "0.1")
 from gi.repository import AyatanaAppIndicator3, Gtk  # noqa: F401
 print(f"ok   gi {gi.__version__} from {gi.__file__}, Gtk {Gtk.get_major_version()}.{Gtk.get_minor_version()}, AyatanaAppIndicator3")
+import tkinter
+from PIL import ImageTk  # noqa: F401  the preview window draws with both
+print(f"ok   tkinter (Tk {tkinter.TkVersion}) for the preview window")
 PY
 if command -v xvfb-run >/dev/null; then  # pystray's backends initialise Gtk, which needs a display
     for backend in appindicator gtk; do

@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
                 failed += 1
                 print(f"FAIL {name} (python {args.python_version}): {'; '.join(problems)}")
             else:
-                keys = ("tensorflow", "keras", "mtcnn", "ai-edge-litert", "numpy", "opencv-python")
+                keys = ("tensorflow", "keras", "mtcnn", "ai-edge-litert", "numpy", "opencv-python-headless")
                 print(f"ok   {name} (python {args.python_version}): {len(pkgs)} packages; "
                       + ", ".join(f"{k} {pkgs.get(k, '-')}" for k in keys))
     return 1 if failed else 0

@@ -127,9 +127,20 @@ def check_tray() -> Check:
     return Check("tray", True, f"pystray uses {tray.name}, with a menu")
 
 
+def check_preview() -> Check:
+    """Tk draws the preview window; without it the app streams anyway, so it is not needed."""
+    from .preview import tk_problem
+
+    problem = tk_problem()
+    if problem:
+        return Check("preview window", False, problem.what, problem.fix, needed=False)
+    return Check("preview window", True, "tkinter draws it")
+
+
 def run_checks(cfg) -> list[Check]:
     return [check_cameras(cfg.camera), check_virtual_camera((cfg.width, cfg.height), cfg.fps, cfg.vcam_backend),
-            check_model(cfg.model), *check_packs(cfg.packs), *check_detectors(cfg.detector), check_tray()]
+            check_model(cfg.model), *check_packs(cfg.packs), *check_detectors(cfg.detector), check_tray(),
+            check_preview()]
 
 
 def report(checks: list[Check]) -> str:
@@ -149,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     from . import settings as st
 
     p = argparse.ArgumentParser(prog="emojicall doctor", description="Check cameras, virtual camera, model, "
-                                "emoji packs, detectors and tray; print the fix for what is missing.")
+                                "emoji packs, detectors, tray and preview window; print the fix for what is "
+                                "missing.")
     p.add_argument("--config", type=Path, help="settings file to check against (default: the app's)")
     p.add_argument("--vcam-backend", choices=("auto", "v4l2loopback", "obs", "unitycapture"),
                    help="check this virtual camera backend instead of the settings' one")

@@ -24,7 +24,8 @@ def test_doctor_reports_every_part_and_fails_when_a_needed_one_is_missing(tmp_pa
     save(Settings(model="mlp"), cfg)
     r = _doctor("--config", str(cfg))
     names = [line.split()[1] for line in r.stdout.splitlines()[1:-1] if line[2:6].strip() in ("ok", "FAIL", "warn")]
-    assert names == ["camera", "virtual", "model", "emoji", "detector", "detector", "detector", "tray"], r.stdout
+    assert names == ["camera", "virtual", "model", "emoji", "detector", "detector", "detector", "tray",
+                     "preview"], r.stdout
     assert "ok    model" in r.stdout and "ok    emoji pack (bundled)" in r.stdout
     # Each detector started as the app starts it: MTCNN and BlazeFace from their LiteRT files.
     lines = [" ".join(line.split()) for line in r.stdout.splitlines()]

@@ -63,10 +63,10 @@ def test_dependency_set_resolves_on_every_platform():
 @pytest.mark.slow
 def test_debian_tray_venv_imports_gi(tmp_path):
     """The README's tray install on Debian: a --system-site-packages venv on /usr/bin/python3 sees
-    Debian's python3-gi, with no build (.ci/check_debian_gi.sh)."""
+    Debian's python3-gi (and python3-tk), with no build (.ci/check_debian_gi.sh)."""
     script = SCRIPT.parent / "check_debian_gi.sh"
     run = subprocess.run(["bash", str(script), str(tmp_path / "venv")], capture_output=True, text=True, timeout=900)
     if run.stdout.startswith("SKIP"):
         pytest.skip(run.stdout.strip())
     assert run.returncode == 0, run.stdout + run.stderr[-2000:]
-    assert "ok   gi " in run.stdout and "AyatanaAppIndicator3" in run.stdout
+    assert "ok   gi " in run.stdout and "AyatanaAppIndicator3" in run.stdout and "ok   tkinter" in run.stdout

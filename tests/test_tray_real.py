@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, shared_path
+from conftest import ROOT, shared_path, xvfb
 
 CLIP = ("media", "videos", "webcam", "pyfeat_single_face_smile.mp4")
 W, H = 800, 300
@@ -33,19 +33,8 @@ def _needs():
 @pytest.fixture
 def display():
     _needs()
-    num = 90 + os.getpid() % 100
-    xvfb = subprocess.Popen(["Xvfb", f":{num}", "-screen", "0", f"{W}x{H}x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    env = {**os.environ, "DISPLAY": f":{num}", "PYSTRAY_BACKEND": "gtk", "PYTHONPATH": str(ROOT)}
-    deadline = time.monotonic() + 20
-    while subprocess.run(["xdotool", "getdisplaygeometry"], env=env, capture_output=True).returncode:
-        if time.monotonic() > deadline:
-            xvfb.kill()
-            pytest.fail("Xvfb did not start")
-        time.sleep(0.1)
-    yield env
-    xvfb.kill()
-    xvfb.wait()
+    with xvfb(W, H) as env:
+        yield {**env, "PYSTRAY_BACKEND": "gtk", "PYTHONPATH": str(ROOT)}
 
 
 def _windows(env, name):

@@ -1,4 +1,4 @@
-"""OpenCV's frontal-face Haar cascade, from the XML files that opencv-python ships in cv2.data."""
+"""OpenCV's frontal-face Haar cascade, from the XML files that opencv-python-headless ships in cv2.data."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,7 +24,7 @@ class HaarDetector(Detector):
         path = Path(cascade) if cascade else Path(cv2.data.haarcascades) / CASCADE
         self._cascade = cv2.CascadeClassifier(str(path))
         if self._cascade.empty():
-            raise UserError(f"cannot load Haar cascade {path}: reinstall opencv-python (>=4.10,<5)")
+            raise UserError(f"cannot load Haar cascade {path}: reinstall opencv-python-headless (>=4.10,<5)")
         self.scale_factor, self.min_neighbors, self.min_size = scale_factor, min_neighbors, min_size
 
     def _detect(self, frame: np.ndarray) -> list[Face]:
