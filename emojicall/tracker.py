@@ -62,9 +62,12 @@ class FlowTracker:
         """The small gray copy that flow runs on; pass it to predict() and, for async detections, keep it."""
         h, w = frame.shape[:2]
         scale = min(1.0, self.width / w)
+        size = (int(round(w * scale)), int(round(h * scale)))
+        if scale < 0.5:  # a linear shrink to twice the size first: 1080p in 0.23 ms, not 1.55 (gray + area)
+            frame = cv2.resize(frame, (2 * size[0], 2 * size[1]), interpolation=cv2.INTER_LINEAR)
         gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
         if scale < 1.0:
-            gray = cv2.resize(gray, (int(round(w * scale)), int(round(h * scale))), interpolation=cv2.INTER_AREA)
+            gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
         self._next_scale, self._next_size = scale, (w, h)
         return gray
 
