@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 # docs/realtime.md.
 CALM_EVERY = 2       # detection interval multiplier while every track follows steadily
 SEARCH_EVERY = 6     # even then the whole frame is searched every SEARCH_EVERY x detect_every frames (new faces)
-CLASSIFY_EVERY = 3   # frames a face keeps its score when its thumbnail has not changed
+CLASSIFY_EVERY = 2   # frames a face keeps its score when its thumbnail has not changed
 CHANGE = 6.0         # mean gray-level change of a face's thumbnail that makes it scored again
 
 

@@ -186,7 +186,7 @@ def test_a_steady_face_is_looked_for_around_it_and_scored_less_often_yet_has_its
     assert whole[:2] == [0, 5] and len(whole) <= 2 + 150 // 30  # new track: every 5th; steady: every 30th
     assert len(around) >= 5 and max(max(s[:2]) for s in around) <= 2 * REGION_FACE + 2
     assert len(whole) + len(around) <= 150 // 5
-    assert 150 // 3 <= len(clf.calls) < 0.75 * 150  # every 3rd frame, or sooner when the face changed
+    assert 150 // 2 <= len(clf.calls) < 0.75 * 150  # every 2nd frame, or sooner when the face changed
 
 
 def test_a_track_that_loses_its_face_is_looked_for_at_once(model_dir):
