@@ -17,6 +17,7 @@ from .detectors import Detector
 from .face import Face, iou
 
 REGION_FACE = 96  # px a face spans in a region given to the detector: MTCNN finds faces from 40 px
+REGION = 2 * REGION_FACE
 
 
 class Region(NamedTuple):
@@ -32,21 +33,31 @@ def whole(frame: np.ndarray) -> list[Region]:
 
 
 def regions_around(frame: np.ndarray, boxes) -> list[Region]:
-    """For each box, the square of twice its side around it (inside the frame), scaled down to REGION_FACE."""
-    h, w = frame.shape[:2]
+    """For each box, the square of twice its side around it, as a REGION x REGION image (the face REGION_FACE
+    px; black beyond the frame's edge). One size for every region: MTCNN keeps a network per image size, and
+    regions cut to the frame or scaled by the face's own size made it keep one more whenever a face moved."""
     out = []
     for x, y, bw, bh in boxes:
-        side = max(bw, bh)
-        cx, cy = x + bw / 2, y + bh / 2
-        x0, y0 = max(0, int(cx - side)), max(0, int(cy - side))
-        x1, y1 = min(w, int(cx + side)), min(h, int(cy + side))
-        if x1 - x0 < 8 or y1 - y0 < 8:
+        side = max(bw, bh, 4.0)
+        x0, y0 = int(round(x + bw / 2 - side)), int(round(y + bh / 2 - side))
+        n = int(round(2 * side))
+        roi = _cut(frame, x0, y0, n)
+        if roi is None:
             continue
-        scale = min(1.0, REGION_FACE / side)
-        roi = frame[y0:y1, x0:x1]
-        image = cv2.resize(roi, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else roi.copy()
-        out.append(Region(image, x0, y0, scale))
+        interp = cv2.INTER_AREA if n > REGION else cv2.INTER_LINEAR
+        out.append(Region(cv2.resize(roi, (REGION, REGION), interpolation=interp), x0, y0, REGION / n))
     return out
+
+
+def _cut(frame: np.ndarray, x0: int, y0: int, n: int) -> np.ndarray | None:
+    """The n x n square at (x0, y0), black where it leaves the frame; None when it misses the frame."""
+    h, w = frame.shape[:2]
+    sx0, sy0, sx1, sy1 = max(0, x0), max(0, y0), min(w, x0 + n), min(h, y0 + n)
+    if sx1 - sx0 < 8 or sy1 - sy0 < 8:
+        return None
+    pad = (sy0 - y0, y0 + n - sy1, sx0 - x0, x0 + n - sx1)
+    roi = frame[sy0:sy1, sx0:sx1]
+    return cv2.copyMakeBorder(roi, *pad, cv2.BORDER_CONSTANT, value=0) if any(pad) else roi
 
 
 def find_faces(detector: Detector, regions: list[Region]) -> list[Face]:

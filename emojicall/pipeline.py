@@ -15,7 +15,6 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 
 from .classifier import EmotionClassifier
@@ -32,8 +31,9 @@ log = logging.getLogger(__name__)
 # docs/realtime.md.
 CALM_EVERY = 2       # detection interval multiplier while every track follows steadily
 SEARCH_EVERY = 6     # even then the whole frame is searched every SEARCH_EVERY x detect_every frames (new faces)
-CLASSIFY_EVERY = 3   # frames a face keeps its score when its thumbnail has not changed
-CHANGE = 6.0         # mean gray-level change of a face's thumbnail that makes it scored again
+# Every face is classified on every frame: keeping an unchanged face's score for a frame saved ~0.7 ms a frame at
+# 720p but cost 0.5-0.7 points of real-video frame_share over 10 starting phases and more emoji switches (a
+# kept score counts as that frame's in the smoother's median), past issue 23's 0.5-point guard (docs/realtime.md).
 
 
 class RateLimitedLog:
@@ -71,17 +71,14 @@ class Pipeline:
     the same output. The detector searches the whole frame every `detect_every`-th frame while a track is new,
     missed or short of flow points; while all tracks follow steadily it looks only around them, every
     `calm_every` x `detect_every` frames, and at the whole frame every `search_every` x `detect_every`; at once
-    when a track loses its flow points. A face is classified again when its thumbnail has changed or
-    `classify_every` frames after its last score; in between it keeps that score (the smoother spans several
-    frames anyway). The tracker moves every box on every frame, so the emoji follows the face whatever is
-    skipped."""
+    when a track loses its flow points. The tracker moves every box on every frame, so the emoji follows the
+    face whatever detection skips."""
 
     def __init__(self, detector: Detector, classifier: EmotionClassifier, compositor: Compositor, *,
                  detect_every: int = 5, overlay: bool = True, smooth: bool = True, live: bool = False):
         self.detector, self.classifier, self.compositor = detector, classifier, compositor
         self.detect_every, self.overlay, self.live = max(1, detect_every), overlay, live
         self.calm_every, self.search_every = CALM_EVERY, SEARCH_EVERY
-        self.classify_every, self.change = CLASSIFY_EVERY, CHANGE
         self.tracker = FlowTracker()
         self.smoother = EmotionSmoother() if smooth else None
         self.faults = RateLimitedLog()
@@ -96,7 +93,6 @@ class Pipeline:
         self._retire_worker(wait=True)
         self._frame_no = 0
         self._submitted_at = self._searched_at = -10**9
-        self._scores: dict[int, tuple] = {}  # track id -> (probabilities, thumbnail, frame number)
         self.tracker.reset(new_ids=True)
         if self.smoother is not None:
             self.smoother.reset()
@@ -129,7 +125,6 @@ class Pipeline:
             old.close()
         self._frame_no = 0
         self._submitted_at = self._searched_at = -10**9
-        self._scores.clear()
         self.tracker.reset()
 
     def process(self, frame: np.ndarray, t: float | None = None) -> tuple[np.ndarray, list[Face]]:
@@ -154,7 +149,7 @@ class Pipeline:
             t2 = time.perf_counter()
             stage = "classification"
             if faces:
-                self._classify(frame, gray, faces)
+                self.classifier.classify(frame, faces)  # all faces in one batch
                 if self.smoother is not None:
                     self.smoother.update(faces, self.tracker.active_ids)
             t3 = time.perf_counter()
@@ -169,27 +164,6 @@ class Pipeline:
             return frame, []
         self.times.add(t1 - t0, t2 - t1, t3 - t2, t4 - t3)
         return out, faces
-
-    def _classify(self, frame: np.ndarray, gray: np.ndarray, faces: list[Face]) -> None:
-        """Scores the faces that are new, changed (their thumbnail on the tracker's gray moved by more than
-        `change` gray levels on average) or last scored `classify_every` frames ago, in one batch; the others
-        keep their last score."""
-        thumbs = [self.tracker.thumbnail(gray, f.box) for f in faces]
-        stale = []
-        recording = getattr(self.classifier, "recorder", None) is not None  # a calibration wants every frame
-        for i, (face, thumb) in enumerate(zip(faces, thumbs)):
-            seen = self._scores.get(face.track_id)
-            if recording or seen is None or self._frame_no - seen[2] >= self.classify_every or \
-                    cv2.norm(thumb, seen[1], cv2.NORM_L1) > self.change * thumb.size:
-                stale.append(i)
-            else:
-                face.probs = seen[0].copy()
-        if stale:
-            probs = self.classifier.classify(frame, [faces[i] for i in stale])
-            for i, p in zip(stale, probs):
-                self._scores[faces[i].track_id] = (p, thumbs[i], self._frame_no)
-        for tid in set(self._scores) - self.tracker.active_ids:
-            del self._scores[tid]
 
     def _detect(self, frame: np.ndarray, gray: np.ndarray):
         """(detections, gray of the frame they were made on) when a detection is ready for this frame."""

@@ -11,11 +11,11 @@ from .face import Face, clip_box, iou
 
 # Optical flow runs on a gray copy this wide, with up to MAX_POINTS points a face and 2 pyramid levels: on 150
 # frames of three real clips (flow carrying the boxes 14 frames between MTCNN detections, against MTCNN on every
-# frame) the centre is off by 1.0-1.4% of the face's side at the median, as with 320 px, 40 points and 3 levels,
-# for about half the CPU.
-FLOW_WIDTH = 160
+# frame) the centre is off by 1.0-1.4% of the face's side at the median with 20 points and 2 levels, as with 40
+# and 3. Not narrower than 320 px: at 160 or 240 px the two ~40 px faces of a 480x270 clip lost their flow on
+# a head turn and came back under a new id (tests/test_report.py).
+FLOW_WIDTH = 320
 MAX_POINTS = 20
-THUMB = 16        # side of the face thumbnails that tell whether a face changed
 
 
 def _associate(boxes: dict[int, tuple], faces: list[Face], min_iou: float) -> dict[int, int]:
@@ -62,9 +62,12 @@ class FlowTracker:
         """The small gray copy that flow runs on; pass it to predict() and, for async detections, keep it."""
         h, w = frame.shape[:2]
         scale = min(1.0, self.width / w)
+        size = (int(round(w * scale)), int(round(h * scale)))
+        if scale < 0.5:  # a linear shrink to twice the size first: 1080p in 0.23 ms, not 1.55 (gray + area)
+            frame = cv2.resize(frame, (2 * size[0], 2 * size[1]), interpolation=cv2.INTER_LINEAR)
         gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
         if scale < 1.0:
-            gray = cv2.resize(gray, (int(round(w * scale)), int(round(h * scale))), interpolation=cv2.INTER_AREA)
+            gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
         self._next_scale, self._next_size = scale, (w, h)
         return gray
 
@@ -145,15 +148,6 @@ class FlowTracker:
     def lost(self) -> bool:
         """A track's flow failed since the last detection: its box no longer follows the face."""
         return any(t.lost for t in self._tracks)
-
-    def thumbnail(self, gray: np.ndarray, box) -> np.ndarray:
-        """A THUMB x THUMB copy of the box's region of the small gray from prepare(), to tell whether a face
-        changed between frames."""
-        x, y, w, h = (int(round(v * self._scale)) for v in box)
-        roi = gray[max(0, y):max(0, y) + max(1, h), max(0, x):max(0, x) + max(1, w)]
-        if roi.size == 0:
-            return np.zeros((THUMB, THUMB), np.uint8)
-        return cv2.resize(roi, (THUMB, THUMB), interpolation=cv2.INTER_AREA)
 
     def reset(self, new_ids: bool = False) -> None:
         """No tracks; with `new_ids` ids start from 1 again (only where nothing else remembers the old ones)."""

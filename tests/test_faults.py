@@ -76,9 +76,9 @@ def _pipeline(detector=None, classifier=None, pack=None, every=3600.0):
     p = build.pipeline(settings, detector=detector or HaarDetector(),
                        classifier=classifier or EmotionClassifier(model_dir()),
                        compositor=build.emoji_compositor(settings, pack or bundled_pack()))
-    # A detection of the whole frame and a classification on every frame, steady and unchanged faces or not:
-    # each frame's faults then come from its own stage calls.
-    p.calm_every = p.search_every = p.classify_every = 1
+    # A detection of the whole frame on every frame, steady faces or not: each frame's faults then come from its
+    # own stage calls.
+    p.calm_every = p.search_every = 1
     p.faults = RateLimitedLog(every=every)
     return p
 

@@ -171,8 +171,8 @@ class Counting:
         return getattr(self.inner, name)
 
 
-def test_a_steady_face_is_looked_for_around_it_and_scored_less_often_yet_has_its_emoji_on_every_frame():
-    from emojicall.detection import REGION_FACE
+def test_a_steady_face_is_looked_for_around_it_yet_has_its_emoji_on_every_frame():
+    from emojicall.detection import REGION
     from emojicall.detectors import create_detector
 
     frames = decode_all(shared_path("media", "videos", "bench_720p_closeup.mp4"))[:150]
@@ -187,9 +187,9 @@ def test_a_steady_face_is_looked_for_around_it_and_scored_less_often_yet_has_its
     whole = [n for n, shape in det.calls if shape == frames[0].shape]
     around = [shape for _, shape in det.calls if shape != frames[0].shape]
     assert whole[:2] == [0, 5] and len(whole) <= 2 + 150 // 30  # new track: every 5th; steady: every 30th
-    assert len(around) >= 5 and max(max(s[:2]) for s in around) <= 2 * REGION_FACE + 2
+    assert len(around) >= 5 and {s[:2] for s in around} == {(REGION, REGION)}  # one size: no new MTCNN nets
     assert len(whole) + len(around) <= 150 // 5
-    assert 150 // 3 <= len(clf.calls) < 0.75 * 150  # every 3rd frame, or sooner when the face changed
+    assert len(clf.calls) == 150  # every face on every frame: a kept score cost real-video accuracy
 
 
 def test_a_track_that_loses_its_face_is_looked_for_at_once(model_dir):
