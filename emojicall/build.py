@@ -99,8 +99,13 @@ def pipeline(settings: Settings, *, detector=None, classifier=None, compositor=N
              warn: Warn = log.warning, detector_fallback: bool = True, backend: str = "tflite"):
     """The app's chain from one Settings. The quick checks (settings, pack) come before the slow loads; a part
     passed in (a test's or bench's detector, the tray's background-loaded ones) is used as it is."""
+    import cv2
+
     from .pipeline import Pipeline
 
+    # OpenCV's thread pool wakes both cores for resizes and colour conversions of a few hundred pixels: on one
+    # thread the 720p close-up played as a 30 fps camera took 24-25% of one core against 28-31% (MTCNN, fernet_duo).
+    cv2.setNumThreads(1)
     check(settings)
     compositor = compositor if compositor is not None else emoji_compositor(settings)
     classifier = classifier if classifier is not None else load_classifier(settings, backend)
