@@ -151,6 +151,9 @@ def _run(args) -> int:
     handlers = {}
     if threading.current_thread() is threading.main_thread():
         handlers = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        import logging
+
+        logging.getLogger(__name__).debug("Ctrl-C and SIGTERM now stop the run cleanly")
     try:
         return _stream(args, stop)
     except KeyboardInterrupt:
