@@ -30,19 +30,26 @@ def main(argv=None) -> int:
     import real_faces as rf
 
     from emojicall.labels import label_index
-    from emojicall.pipeline import Pipeline
-    from emojicall.training.video_eval import app_chain, clip_result, largest_label, read_labels
+    from emojicall.training import video_eval
+    from emojicall.training.video_eval import clip_result, largest_label, read_labels
 
     clips, _ = read_labels(args.tree / "bench" / "real_video" / "labels.csv", None)
     decoded = [rf.decode(c) for c in clips]
-    det, clf, comp = app_chain(None, None)
+    if hasattr(video_eval, "app_pipeline"):  # the app's builder; one pipeline, reset between clips
+        shared = video_eval.app_pipeline()
+        new_pipeline = lambda: (shared.reset(), shared)[1]  # noqa: E731
+    else:  # an older checkout (--tree) builds its parts and a Pipeline per clip
+        from emojicall.pipeline import Pipeline
+
+        parts = video_eval.app_chain(None, None)
+        shared, new_pipeline = None, lambda: Pipeline(*parts)
     attrs = {k: float(v) if "." in v else int(v) for k, v in (kv.split("=") for kv in args.set)}
     splits = ("tune", "holdout", "all")
     share, soft, switches = {s: [] for s in splits}, {s: [] for s in splits}, []
     for phase in range(args.phases):
         results, softs = [], []
         for clip, (fps, frames) in zip(clips, decoded):
-            pipe = Pipeline(det, clf, comp)  # a new one per clip: versions without reset() run too
+            pipe = new_pipeline()
             for k, v in attrs.items():
                 setattr(pipe, k, v)
             shown, truth = [], []
@@ -58,7 +65,8 @@ def main(argv=None) -> int:
             share[s].append(by[s]["frame_share"])
             soft[s].append(float(np.mean([x for x, c in zip(softs, clips) if s == "all" or c.split == s])))
         switches.append(by["all"]["switches_per_s"])
-    det.close()
+    (shared or pipe).close()
+
     def sd(values):
         return round(statistics.stdev(values), 4) if len(values) > 1 else 0.0
 
