@@ -5,7 +5,7 @@ one run, interleaved (run by hand, not in CI):
 
 Each (round, scene, tree) runs in a fresh process with PYTHONPATH=tree, so one command compares checkouts of
 the project (e.g. `git archive COMMIT | tar -x -C /tmp/old`) on the same clip under the same machine load. The
-pipeline is the app's default chain as build.build_pipeline makes it, detection synchronous (the same work a
+pipeline is the app's default chain as build.pipeline makes it, detection synchronous (the same work a
 camera run does on its worker thread, counted the same by process CPU time). The clip is the close-up of
 ../shared/media/videos (1280x720, 30 fps), decoded into memory first; scenes: 720p as it is, 1080p (each frame
 upscaled, outside the timing), 4faces (2x2 of the frame at half size: four real faces in one 720p frame); and
@@ -42,6 +42,12 @@ def _scene_frame(frame, scene: str):
     return frame
 
 
+def app_pipeline(build, settings):
+    """The app's builder: build.pipeline, or build_pipeline in a checkout from before it (--trees)."""
+    make = getattr(build, "pipeline", None) or build.build_pipeline
+    return make(settings, detector_fallback=False)
+
+
 # What each step of issue 23 changed, undone one by one to measure each (a tree given as PATH@detect+tracker).
 # Keeping an unchanged face's score between frames was measured this way too, and not kept (pipeline.py).
 def _undo(pipe, steps: list[str]) -> None:
@@ -58,14 +64,14 @@ def child(scene: str, clip: Path, undo: list[str]) -> dict:
     import cv2
     import numpy as np
 
-    from emojicall.build import build_pipeline
+    from emojicall import build
     from emojicall.settings import Settings
 
     cap, frames = cv2.VideoCapture(str(clip)), []
     while (frame := cap.read()[1]) is not None:
         frames.append(frame)
     fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
-    pipe = build_pipeline(Settings(overlay=scene != "off"), detector_fallback=False)
+    pipe = app_pipeline(build, Settings(overlay=scene != "off"))
     _undo(pipe, undo)
     cpu, faces = [], []
     for i, frame in enumerate(frames):
@@ -95,7 +101,7 @@ def switch_child(clip_dir: Path, undo: list[str]) -> dict:
     import cv2
     from collections import Counter
 
-    from emojicall.build import build_pipeline
+    from emojicall import build
     from emojicall.settings import Settings
     from emojicall.training.video_eval import largest_label
 
@@ -111,7 +117,7 @@ def switch_child(clip_dir: Path, undo: list[str]) -> dict:
     delays = {}
     for a, b in CUTS:
         first, second = frames(a), frames(b)
-        pipe = build_pipeline(Settings(), detector_fallback=False)  # a new one per pair: versions without reset()
+        pipe = app_pipeline(build, Settings())  # a new one per pair: versions without reset()
         _undo(pipe, undo)
         for i, f in enumerate(first):
             before = largest_label(pipe.process(f, i / 30)[1])
