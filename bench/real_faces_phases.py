@@ -37,12 +37,18 @@ def main(argv=None) -> int:
     decoded = [rf.decode(c) for c in clips]
     if hasattr(video_eval, "app_pipeline"):  # the app's builder; one pipeline, reset between clips
         shared = video_eval.app_pipeline()
-        new_pipeline = lambda: (shared.reset(), shared)[1]  # noqa: E731
-    else:  # an older checkout (--tree) builds its parts and a Pipeline per clip
-        from emojicall.pipeline import Pipeline
 
-        parts = video_eval.app_chain(None, None)
-        shared, new_pipeline = None, lambda: Pipeline(*parts)
+        def new_pipeline():
+            shared.reset()
+            return shared
+    else:  # an older checkout (--tree, before Pipeline.reset): its own builder, a new chain per clip
+        from emojicall import build
+        from emojicall.settings import Settings
+
+        shared = None
+
+        def new_pipeline():
+            return build.build_pipeline(Settings(), detector_fallback=False)
     attrs = {k: float(v) if "." in v else int(v) for k, v in (kv.split("=") for kv in args.set)}
     splits = ("tune", "holdout", "all")
     share, soft, switches = {s: [] for s in splits}, {s: [] for s in splits}, []
@@ -59,13 +65,16 @@ def main(argv=None) -> int:
                 if faces and i >= clip.start and (clip.end is None or i <= clip.end):
                     truth.append(float(max(faces, key=lambda f: f.area).probs[label_index(clip.emotion)]))
             results.append(clip_result(clip, fps, shown[max(0, clip.start - phase):]))
+            if shared is None:
+                pipe.close()
             softs.append(float(np.mean(truth)) if truth else 0.0)
         by = rf.by_split(results)
         for s in splits:
             share[s].append(by[s]["frame_share"])
             soft[s].append(float(np.mean([x for x, c in zip(softs, clips) if s == "all" or c.split == s])))
         switches.append(by["all"]["switches_per_s"])
-    (shared or pipe).close()
+    if shared is not None:
+        shared.close()
 
     def sd(values):
         return round(statistics.stdev(values), 4) if len(values) > 1 else 0.0
