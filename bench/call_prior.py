@@ -27,6 +27,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from emojicall.training import jsonfile  # noqa: E402
 
 from emojicall.face import Face  # noqa: E402
 from emojicall.labels import LABELS  # noqa: E402
@@ -196,7 +197,7 @@ def main(argv=None) -> int:
     if args.calibration:
         res["calibrated_tune"] = calibrated_scores(clips, recs, shift)
     res["neutral_min"] = NEUTRAL_MIN
-    args.json.write_text(json.dumps(res, indent=1) + "\n")
+    jsonfile.write(res, args.json)
     print(json.dumps({k: v for k, v in res.items() if k not in ("trail", "calibrated_tune")}, indent=1))
     if args.write:
         from emojicall import model_files as mf

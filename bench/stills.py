@@ -31,6 +31,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from emojicall.training import jsonfile  # noqa: E402
 
 from emojicall.classifier import shift_probs  # noqa: E402
 from emojicall.labels import LABELS  # noqa: E402
@@ -188,7 +189,7 @@ def main(argv=None) -> int:
                       for s in ("choose", "holdout")}}
     for s in ("choose", "holdout"):
         print(s, {k: (v["neutral_to_neutral"], v["accuracy"], v["mean_recall"]) for k, v in res["splits"][s].items()})
-    args.json.write_text(json.dumps(res, indent=2) + "\n")
+    jsonfile.write(res, args.json)
     args.md.write_text(markdown(res))
     return 0
 
