@@ -95,7 +95,7 @@ class Stream:
         self.listeners: list[Callable] = []
         self.live, self.source_fps, self.source = False, 30.0, None
         self.pipeline: Pipeline | None = None
-        self.sink, self.pace_fps, self.sink_failed = NullSink(), None, False
+        self.sink_failed = False
         self.fps = FPSMonitor()
         self.stats = RunStats()
         self.faces: list = []
