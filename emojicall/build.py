@@ -101,6 +101,7 @@ def pipeline(settings: Settings, *, detector=None, classifier=None, compositor=N
     passed in (a test's or bench's detector, the tray's background-loaded ones) is used as it is."""
     import cv2
 
+    from .flags import check
     from .pipeline import Pipeline
 
     # OpenCV's thread pool wakes both cores for resizes and colour conversions of a few hundred pixels: on one
@@ -128,15 +129,6 @@ def sink(output: str, size: tuple[int, int], fps: float, settings: Settings):
     from .sinks import open_sink
 
     return open_sink(output, size, fps)
-
-
-def check(settings: Settings, flag_names: dict[str, str] | None = None) -> None:
-    """Settings the app cannot use, as one line naming the flag."""
-    bad = settings.problems()
-    if bad:
-        fields, why = bad[0]
-        flag = (flag_names or {}).get(fields[0], fields[0].replace("_", "-"))
-        raise UserError(why, f"fix the --{flag} flag")
 
 
 def _device_of(spec: str) -> str | None:

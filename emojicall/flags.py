@@ -58,10 +58,16 @@ def settings_from(args: argparse.Namespace, base: Settings | None = None, where:
         cfg.pack = folder
         if folder not in cfg.packs:
             cfg.packs.append(folder)
+    check(cfg, given={f for f in FIELDS if getattr(args, f, None) is not None}, where=where)
+    return cfg
+
+
+def check(cfg: Settings, given: set[str] = frozenset(), where: str = "") -> None:
+    """The first value the app cannot use (Settings.problems()) as one line naming its flag: the flag given for
+    it, if one was, else its own flag (and `where` the value came from, e.g. the settings file)."""
     bad = cfg.problems()
     if bad:
         fields, why = bad[0]
-        given = [f for f in fields if getattr(args, f, None) is not None]
-        flag = f"the --{(given or fields)[0].replace('_', '-')} flag"
-        raise UserError(why, f"fix {flag}" + (f" (or {where})" if where and not given else ""))
-    return cfg
+        named = [f for f in fields if f in given]
+        flag = f"the --{(named or fields)[0].replace('_', '-')} flag"
+        raise UserError(why, f"fix {flag}" + (f" (or {where})" if where and not named else ""))

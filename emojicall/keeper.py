@@ -67,10 +67,6 @@ class SourceKeeper:
         """End a card's wait at once (a menu action is waiting to be applied)."""
         self._wake.set()
 
-    @property
-    def live(self) -> bool:
-        return self.source is not None and self.source.live
-
     def read(self) -> Frame:
         """The next frame record: the camera's, or the card that says why there is none."""
         if self.paused or self.source is None:
