@@ -16,6 +16,7 @@ class Frame:
     sent as it is, no faces are looked for, and tracks from before must not draw on it."""
     image: np.ndarray
     kind: str = CAMERA
+    own: bool = False  # the source keeps no reference to image: the loop may draw on it without a copy
 
 
 def as_bgr(frame: np.ndarray) -> np.ndarray:

@@ -24,6 +24,8 @@ class Source(ABC):
     fps: float = 30.0
     live: bool = False  # a camera: frames arrive in real time and stale ones should be dropped
     name: str = ""
+    fresh: bool = False  # read() returns a new array each time that the source does not keep
+
 
     @abstractmethod
     def read(self) -> np.ndarray | None: ...
@@ -31,7 +33,7 @@ class Source(ABC):
     def read_frame(self) -> Frame | None:
         """What the frame loop reads: the next frame as a record (a camera picture or a card), None at the end."""
         image = self.read()
-        return None if image is None else Frame(image)
+        return None if image is None else Frame(image, own=self.fresh)
 
     def skip(self) -> bool:
         """Pass over the next frame; False at the end."""
@@ -57,6 +59,7 @@ class _PrimedSource(Source):
 
     _first: np.ndarray | None = None
     _size: tuple[int, int] = (0, 0)
+    fresh = True  # VideoCapture.read() and imread make a new array per frame
 
     @abstractmethod
     def _next(self) -> np.ndarray | None: ...
@@ -198,7 +201,7 @@ class RealtimeSource(Source):
         import time
 
         self._src, self._clock, self._sleep = source, clock or time.monotonic, time.sleep
-        self.name, self.fps = source.name, source.fps
+        self.name, self.fps, self.fresh = source.name, source.fps, source.fresh
         self.dropped, self._index, self._t0 = 0, 0, None
         self.stamp = 0.0  # when the camera would have captured the frame read last (the clock's seconds)
 

@@ -167,7 +167,7 @@ class Stream:
             if self.pipeline is None:  # detector or model still loading (or missing): the plain picture
                 return as_bgr(frame), []
             t = time.monotonic() if self.live else self.stats.frames / (self.source_fps or 30.0)
-            return self.pipeline.process(frame, t)
+            return self.pipeline.process(frame, t, own=record.own or self.mirror)
         except Exception as exc:  # noqa: BLE001 - Pipeline isolates its stages; this catches the rest
             self.faults("frame", exc)
             return self.error_card(record.image), []

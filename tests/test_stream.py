@@ -106,3 +106,31 @@ def test_fps_monitor_reads_the_rate_it_is_ticked_at():
     for i in range(100):
         fps.tick(i / 25)
     assert fps.value == pytest.approx(25, rel=1e-6)
+
+
+def test_a_frame_is_drawn_on_in_place_only_when_no_one_else_holds_it(pipeline):
+    """A file's reader hands a new array per frame (drawn on without a 0.2 ms copy); a camera's reader keeps its
+    last frame to hand again after a glitch, so that one must come back clean."""
+    from emojicall.resilient import ResilientSource
+
+    records, _ = clip_records(10)
+    records = list(records)
+    assert all(r.own for r in records)
+    kept = [r.image.copy() for r in records]
+    sink = Keep()
+    Stream(sink, pipeline=pipeline).run(lambda it=iter(records): next(it, None))
+    drawn = [i for i, (r, k) in enumerate(zip(records, kept)) if not np.array_equal(r.image, k)]
+    assert len(drawn) >= 8  # the emoji went onto the reader's own arrays
+    assert all(np.array_equal(records[i].image, sink.frames[i]) for i in drawn)
+
+    clip = open_source(shared_path(*CLIP))
+    camera = ResilientSource(lambda: clip, grace=1.0)
+    try:
+        shown = [camera.read_frame() for _ in range(10)]
+        assert all(not r.own for r in shown if r.kind != CARD)
+        before = [r.image.copy() for r in shown]
+        pipeline.reset()
+        Stream(Keep(), pipeline=pipeline).run(lambda it=iter(shown): next(it, None))
+        assert all(np.array_equal(r.image, b) for r, b in zip(shown, before))
+    finally:
+        camera.close()
