@@ -10,6 +10,8 @@ Every clip is decoded once, here; the same frames go to every configuration:
 - app_no_prior: the app without the model's call prior (meta "prior_shift"): the model's own output.
 - app_calibrate: `emojicall evaluate --video --calibrate`: each actor calibrated (emojicall.calibration) on the first
   half of their first neutral row, which is scored on its second half; actors without one run as `app`.
+- app_auto: the app with automatic calibration on (emojicall.autocal; off by default), each actor's baseline
+  carried across their rows in order, as `emojicall evaluate --video --auto-calibration` does.
 - fer: fer 25.x's FER(mtcnn=False, use_tflite=True).detect_emotions on every frame (Haar + its bundled
   mini-Xception, no smoothing), run in its own venv (FER_PYTHON, default /tmp/fervenv/bin/python; make it with
   `python3 -m venv /tmp/fervenv && /tmp/fervenv/bin/pip install --no-deps fer==25.10.3` and a .pth file in its
@@ -122,16 +124,17 @@ def run_app(clips, decoded, model, calibrated: bool, override: dict | None = Non
     return results, info
 
 
-def run_app_calibrate(clips):
+def run_app_calibrate(clips, auto: bool = False):
     from emojicall.training.video_eval import app_pipeline, run_app_chain
 
-    pipe = app_pipeline()
+    pipe = app_pipeline(auto=auto)
     try:
-        results = run_app_chain(clips, pipe, calibrate=True)
+        results = run_app_chain(clips, pipe, calibrate=not auto)
     finally:
         pipe.close()
-    return results, {"detector": pipe.detector.name, "model": pipe.classifier.model_dir.name,
-                     "calibrated": [r["calibrated"] for r in results]}
+    key, values = ("auto_frames", [r["auto_frames"] for r in results]) if auto else \
+        ("calibrated", [r["calibrated"] for r in results])
+    return results, {"detector": pipe.detector.name, "model": pipe.classifier.model_dir.name, key: values}
 
 
 def one_face_ms(clf, decoded, n: int = 300) -> float:
@@ -216,7 +219,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--labels", type=Path, default=ROOT / "bench" / "real_video" / "labels.csv")
     ap.add_argument("--configs", nargs="+", default=["app", "app_calibrate", "app_no_prior", "fer"],
-                    help="app | app_calibrate | app_no_prior | app_uncalibrated | fer | app:FIELD=V,... (the calibrated framing with fields of "
+                    help="app | app_calibrate | app_auto | app_no_prior | app_uncalibrated | fer | app:FIELD=V,... (the calibrated framing with fields of "
                          "emojicall.crop.Framing replaced, e.g. app:scale=1.1,align=0; model=M: another model)")
     ap.add_argument("--split", help="score only the rows of this split (e.g. tune, while choosing)")
     ap.add_argument("--model", action="append", help="extra app rows with this model (repeatable)")
@@ -233,8 +236,8 @@ def main(argv=None) -> int:
     for config, model in jobs:
         if config == "fer":
             results, info = run_fer(clips, decoded)
-        elif config == "app_calibrate":
-            results, info = run_app_calibrate(clips)
+        elif config in ("app_calibrate", "app_auto"):
+            results, info = run_app_calibrate(clips, auto=config == "app_auto")
         elif config.split(":")[0] in ("app", "app_uncalibrated", "app_no_prior"):
             base, _, opts = config.partition(":")
             override = dict(o.split("=") for o in opts.split(",") if o)
@@ -244,7 +247,7 @@ def main(argv=None) -> int:
             results, info = run_app(clips, decoded, model, calibrated=base != "app_uncalibrated",
                                     override=override, detector=detector, no_prior=base == "app_no_prior")
         else:
-            raise SystemExit(f"unknown config {config}: use app, app_calibrate, app_no_prior, app_uncalibrated or fer")
+            raise SystemExit(f"unknown config {config}: use app, app_calibrate, app_auto, app_no_prior, app_uncalibrated or fer")
         name = config if model is None or "model=" in config else f"{config} ({Path(model).name})"
         clips_out = [{k: v for k, v in r.items() if k != "shown"} for r in results]
         res["configs"][name] = {"info": info, "splits": by_split(results), "clips": clips_out,

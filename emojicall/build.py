@@ -85,6 +85,10 @@ def load_classifier(settings: Settings, backend: str = "tflite"):
         from . import calibration
 
         calibration.apply(classifier)
+    if settings.auto_calibration:
+        from .autocal import AutoCalibration
+
+        classifier.auto = AutoCalibration(classifier.prior)
     return classifier
 
 

@@ -58,7 +58,12 @@ def offset_from(probs: np.ndarray, prior: np.ndarray | None = None) -> np.ndarra
     from .classifier import shift_probs
 
     prior = np.zeros(len(LABELS), np.float32) if prior is None else np.asarray(prior, np.float32)
-    log_mean = np.log(np.clip(shift_probs(probs, prior).mean(axis=0), FLOOR, 1.0))
+    return offset_from_mean(shift_probs(probs, prior).mean(axis=0), prior)
+
+
+def offset_from_mean(mean: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """offset_from, given the mean of the prior-shifted output (what emojicall.autocal keeps as it goes)."""
+    log_mean = np.log(np.clip(mean, FLOOR, 1.0))
     push = np.maximum(0.0, log_mean - log_mean[NEUTRAL] + NEUTRAL_MARGIN)
     push[NEUTRAL] = 0.0
     off = prior - push

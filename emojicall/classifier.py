@@ -118,6 +118,9 @@ class EmotionClassifier:
         # calibration offset (emojicall.calibration), which replaces it: it knows this person's resting face.
         self.prior = prior_shift(self.meta)
         self.calibration: np.ndarray | None = None
+        # emojicall.autocal.AutoCalibration when the automatic mode is on: a per-face offset learned from the call's
+        # near-neutral frames, used where there is no manual calibration (which wins).
+        self.auto = None
         self.recorder = None  # emojicall.calibration.Recording while calibrating: sees faces and unshifted output
 
     def use_detector(self, name: str | None) -> None:
@@ -150,7 +153,10 @@ class EmotionClassifier:
         probs = self.predict_crops(crops)
         if self.recorder is not None:
             self.recorder(faces, probs)
-        probs = self.adjust(probs)
+        if self.auto is not None and self.calibration is None:
+            probs = shift_probs(probs, self.auto.offsets(faces, probs))
+        else:
+            probs = self.adjust(probs)
         for face, p in zip(faces, probs):
             face.probs = p
         return probs

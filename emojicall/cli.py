@@ -124,6 +124,8 @@ def _parser() -> argparse.ArgumentParser:
                                               "through the app's chain and score the emoji shown")
     e.add_argument("--calibrate", action="store_true", help="with --video: calibrate each `actor` on the first half "
                    "of their first neutral row (scored on its second half)")
+    e.add_argument("--auto-calibration", action=argparse.BooleanOptionalAction, help="with --video: learn each "
+                   "`actor`'s calm baseline across their rows in order, as one longer call (default: the app's setting)")
     e.add_argument("--clip-split", help="with --video: only the rows whose split column is this (e.g. holdout)")
     e.add_argument("--detector", help="with --video: the detector to run (default: the app's)")
     e.add_argument("--backend", default="tflite", help="tflite (the app's runtime) | keras")
@@ -245,7 +247,8 @@ def _evaluate(args) -> int:
         from .training.video_eval import evaluate_video
 
         evaluate_video(args.video, detector=args.detector, model=args.model, split=args.clip_split,
-                       json_out=args.json, figures=args.figures, calibrate=args.calibrate)
+                       json_out=args.json, figures=args.figures, calibrate=args.calibrate,
+                       auto=args.auto_calibration)
         return 0
     from .training.evaluate import evaluate
 

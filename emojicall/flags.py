@@ -10,7 +10,7 @@ from pathlib import Path
 from .errors import UserError
 from .settings import STYLES, Settings
 
-FIELDS = ("camera", "detector", "style", "mirror", "overlay", "show_label", "model", "tta", "calibration",
+FIELDS = ("camera", "detector", "style", "mirror", "overlay", "show_label", "model", "tta", "calibration", "auto_calibration",
           "detect_every", "vcam_backend", "width", "height", "fps")
 
 
@@ -35,6 +35,8 @@ def add_stream_flags(p: argparse.ArgumentParser) -> None:
                    "default; the default model holds the mirror view itself, so it costs nothing there)")
     p.add_argument("--calibration", action=on_off, help="--no-calibration ignores the offset `emojicall calibrate` "
                    "stored for you")
+    p.add_argument("--auto-calibration", action=on_off, help="learn your calm face during the call from the frames "
+                   "that look near-neutral (after 10 s of them); a stored calibration wins (off by default)")
     p.add_argument("--detect-every", type=int, help="run the detector every N frames, optical-flow tracking "
                    "between (default 5)")
     p.add_argument("--vcam-backend", help=f"{' | '.join(CHOICES)}: where the virtual camera is published (auto, the "

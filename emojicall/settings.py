@@ -37,6 +37,7 @@ class Settings:
     detect_every: int = 5         # detector on every Nth frame, optical flow between
     vcam_backend: str = "auto"    # vcam.CHOICES: which virtual camera to publish to
     calibration: bool = True      # apply the stored `emojicall calibrate` offset (emojicall.calibration)
+    auto_calibration: bool = False  # learn each face's calm baseline during the call (emojicall.autocal)
 
     def problems(self) -> list[tuple[tuple[str, ...], str]]:
         """Values the app cannot use: (the fields, why)."""

@@ -10,6 +10,11 @@ so tracker and smoother are warm as in a call), `split` (select rows with `split
 With `calibrate`, each actor is calibrated (emojicall.calibration) on the first half of the scored frames of their
 first neutral row, that row is scored on its second half only, and all their rows run with the offset; actors
 without a neutral row run uncalibrated. Each clip's result says `"calibrated": true|false`.
+
+With automatic calibration (emojicall.autocal; the app's setting unless `auto` says otherwise), each actor's
+baseline carries across that actor's rows in the CSV's order, as if they were one longer call (the tracker still
+starts afresh each row); rows without an actor start from nothing. Each clip's result says on how many of its
+frames the learned baseline was in use (`"auto_frames"`).
 """
 from __future__ import annotations
 
@@ -134,7 +139,7 @@ def summarize(clips: list[dict]) -> dict:
             "confusion": confusion.tolist(), "labels": list(LABELS)}
 
 
-def app_pipeline(detector: str | None = None, model=None, **parts):
+def app_pipeline(detector: str | None = None, model=None, auto: bool | None = None, **parts):
     """The app's chain exactly as `run` builds it (build.pipeline, the app's Settings, detection in line so a
     clip always scores the same); `parts` (a timed classifier, say) are used as they are."""
     import logging
@@ -145,6 +150,8 @@ def app_pipeline(detector: str | None = None, model=None, **parts):
 
     # A user's stored calibration never enters a score: --calibrate calibrates each actor itself.
     settings = Settings(detector=detector or DEFAULT, model=str(model or ""), calibration=False)
+    if auto is not None:
+        settings.auto_calibration = auto
     return build.pipeline(settings, detector_fallback=detector is None, warn=logging.getLogger(__name__).warning,
                           **parts)
 
@@ -154,16 +161,22 @@ def run_app_chain(clips: list[Clip], pipe, calibrate: bool = False) -> list[dict
 
     classifier = pipe.classifier
     offsets, scored_from = calibrate_actors(clips, pipe) if calibrate else ({}, {})
+    auto, autos = classifier.auto, {}
     out = []
     for i, clip in enumerate(clips):
         classifier.calibration = offsets.get(clip.actor)
+        if auto is not None:  # one baseline per person, carried across their rows in order
+            classifier.auto = autos.setdefault(clip.actor or i, type(auto)(auto.prior, auto.warmup))
+            applied = classifier.auto.applied
         pipe.reset()  # each clip starts as a new call: no tracks, history or fades from the last one
         scored = replace(clip, start=scored_from.get(i, clip.start))  # a calibrating row: its second half
         fps, shown = read_clip(scored, lambda frame: pipe.process(frame)[1])
         out.append(clip_result(clip, fps, shown))
         if calibrate:
             out[-1]["calibrated"] = clip.actor in offsets
-    classifier.calibration = None
+        if auto is not None:
+            out[-1]["auto_frames"] = classifier.auto.applied - applied
+    classifier.calibration, classifier.auto = None, auto
     return out
 
 
@@ -199,16 +212,18 @@ def calibrate_actors(clips: list[Clip], pipe) -> tuple[dict, dict]:
 
 
 def evaluate_video(labels_csv: Path, *, detector: str | None = None, model=None, split: str | None = None,
-                   json_out: Path | None = None, figures: Path | None = None, calibrate: bool = False) -> dict:
+                   json_out: Path | None = None, figures: Path | None = None, calibrate: bool = False,
+                   auto: bool | None = None) -> dict:
     clips, notes = read_labels(labels_csv, split)
-    pipe = app_pipeline(detector, model)
+    pipe = app_pipeline(detector, model, auto)
     det, classifier = pipe.detector, pipe.classifier
     try:
         results = run_app_chain(clips, pipe, calibrate)
     finally:
         pipe.close()
     result = {"labels_csv": str(labels_csv), "split": split or "all", "detector": det.name,
-              "model": str(classifier.model_dir), "tta": classifier.tta, "notes": notes}
+              "model": str(classifier.model_dir), "tta": classifier.tta, "notes": notes,
+              "auto_calibration": classifier.auto is not None}
     if calibrate:
         result["calibrate"] = True
     result.update(summarize(results))
@@ -233,6 +248,7 @@ def report(r: dict) -> str:
              f"{'clip':<44}{'emotion':>9}{'frames':>7}{'face':>6}{'share':>7}  most read"]
     for c in r["clips"]:
         lines.append(f"{c['file'][:44]:<44}{c['emotion']:>9}{c['frames']:>7}{c['frames_with_face']:>6}"
-                     f"{c['share']:>7.2f}  {c['most_read']}" + ("  (calibrated)" if c.get("calibrated") else ""))
+                     f"{c['share']:>7.2f}  {c['most_read']}" + ("  (calibrated)" if c.get("calibrated") else "")
+                     + (f"  (auto on {c['auto_frames']} frames)" if c.get("auto_frames") else ""))
     lines += [f"note: {n}" for n in r.get("notes", [])]
     return "\n".join(lines)
