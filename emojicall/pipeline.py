@@ -188,7 +188,7 @@ class Pipeline:
         if self.tracker.steady and self._frame_no - self._searched_at < self.detect_every * self.search_every:
             return regions_around(frame, self.tracker.boxes)
         self._searched_at = self._frame_no
-        return whole(frame.copy() if copy else frame)
+        return whole(frame, getattr(self.detector, "max_width", None), copy)
 
     def wait_for_detection(self, timeout: float = 10.0) -> bool:
         """Block until the detection in flight (live mode) is done: tests that play a file as a camera use it so

@@ -170,33 +170,28 @@ def _seed(gray: np.ndarray, box: np.ndarray, scale: float, max_points: int) -> n
     return pts.astype(np.float32) if pts is not None else None
 
 
-_LK = dict(winSize=(15, 15), maxLevel=2, criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03))
-# A point is kept while it moves as the face does: within this many small-gray px of where the median shift and
-# scale put it. It replaced a forward-backward check (a second LK pass): boxes carried 14 frames land as close to
-# MTCNN's on three real clips (median 1.64% of the face's side both ways) and closer on a head turning left and
-# right (11.8% against 19.3%: the backward pass dropped the turning face's points), for 0.5-0.7 of the flow CPU
-# (0.29 against 0.61 ms a frame; 0.48 against 0.66 on a busier machine; bench/flow_error.md). At 1-1.5 px one
-# of the two ~40 px faces of a 480x270 clip lost its points on a head turn and came back under a new id (Haar).
-MAX_RESIDUAL = 2.0
+# An 11 px window (was 15): boxes carried 14 frames by flow land as close to MTCNN's on four real clips (median
+# 1.60% of the face's side against 1.64%) for three quarters of the flow CPU (0.36 against 0.49 ms a frame;
+# bench/flow_error.md), and the real-video frame share over 10 starting phases is the same (0.706). One forward
+# pass keeping the points within 1.5-3 px of the median motion and scale, instead of the backward check, cost
+# half the CPU but 0.3-0.7 points of that frame share (docs/realtime.md).
+_LK = dict(winSize=(11, 11), maxLevel=2, criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03))
 
 
 def _flow_box(prev, cur, box, pts, scale):
-    """The box moved by the median point motion and scaled by the median change of spread; points that do not
-    follow that motion are dropped (they sat on background or got occluded)."""
+    """The box moved by the median point motion and scaled by the median change of spread; points that fail
+    the forward-backward check are dropped (they sat on background or got occluded)."""
     nxt, st, _ = cv2.calcOpticalFlowPyrLK(prev, cur, pts, None, **_LK)
-    good = st.ravel() == 1
+    back, st2, _ = cv2.calcOpticalFlowPyrLK(cur, prev, nxt, None, **_LK)
+    good = (st.ravel() == 1) & (st2.ravel() == 1) & (np.linalg.norm((back - pts).reshape(-1, 2), axis=1) < 1.0)
     if good.sum() < 4:
         return box, pts[good] if good.any() else None
     p0, p1 = pts[good].reshape(-1, 2), nxt[good].reshape(-1, 2)
-    c0, c1 = np.median(p0, axis=0), np.median(p1, axis=0)
-    d0, d1 = np.linalg.norm(p0 - c0, axis=1), np.linalg.norm(p1 - c1, axis=1)
-    spread = d0 > 1.0
-    s = float(np.clip(np.median(d1[spread] / d0[spread]), 0.8, 1.25)) if spread.sum() >= 4 else 1.0
-    keep = np.linalg.norm(p1 - (c1 + s * (p0 - c0)), axis=1) < MAX_RESIDUAL
-    p0, p1 = p0[keep], p1[keep].reshape(-1, 1, 2).astype(np.float32)
-    if len(p1) < 4:
-        return box, p1 if len(p1) else None
-    shift = np.median(p1.reshape(-1, 2) - p0, axis=0) / scale
+    shift = np.median(p1 - p0, axis=0) / scale
+    d0 = np.linalg.norm(p0 - np.median(p0, axis=0), axis=1)
+    d1 = np.linalg.norm(p1 - np.median(p1, axis=0), axis=1)
+    ok = d0 > 1.0
+    s = float(np.clip(np.median(d1[ok] / d0[ok]), 0.8, 1.25)) if ok.sum() >= 4 else 1.0
     x, y, w, h = box
     cx, cy = x + w / 2 + shift[0], y + h / 2 + shift[1]
-    return np.array([cx - w * s / 2, cy - h * s / 2, w * s, h * s]), p1
+    return np.array([cx - w * s / 2, cy - h * s / 2, w * s, h * s]), p1.reshape(-1, 1, 2).astype(np.float32)
