@@ -67,8 +67,8 @@ class Recorder:
 
         def recorded():
             frame = read()
-            if frame is not None:
-                self.reads.append(frame)
+            if frame is not None:  # a copy: the stream may draw on a file's frame in place (Frame.own)
+                self.reads.append(frame.copy())
             return frame
         src.read = recorded
         return src
