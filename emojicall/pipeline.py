@@ -127,7 +127,8 @@ class Pipeline:
         self._submitted_at = self._searched_at = -10**9
         self.tracker.reset()
 
-    def process(self, frame: np.ndarray, t: float | None = None, *, own: bool = False) -> tuple[np.ndarray, list[Face]]:
+    def process(self, frame: np.ndarray, t: float | None = None, *,
+                own: bool = False) -> tuple[np.ndarray, list[Face]]:
         """The frame decorated, and its faces. `t` (seconds) times the compositor's fades and filters: a
         camera's clock, or frame number / fps for a file (the same file then always gives the same output).
         The caller's frame is drawn on only when it says it is the pipeline's to `own` (a camera reader may hand

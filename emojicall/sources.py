@@ -26,7 +26,6 @@ class Source(ABC):
     name: str = ""
     fresh: bool = False  # read() returns a new array each time that the source does not keep
 
-
     @abstractmethod
     def read(self) -> np.ndarray | None: ...
 
