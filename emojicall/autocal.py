@@ -1,10 +1,10 @@
 """Automatic calibration: a slow, robust per-face baseline learned only from frames that look near-neutral.
 
 A manual calibration (emojicall.calibration) needs the user to hold a calm face for 3 s. This learns the same
-thing while the call runs: per track, the mean of the model's own log-probabilities over the frames that look
-near-neutral (after the call prior, neutral is the top class or within GATE of it). Once WARMUP such frames are
-in (10 s at 30 fps), the classifier uses offset_from(baseline, prior) in place of the prior, the same rule as a
-manual calibration, so both agree on what a calm face is; a manual calibration, when present, wins.
+thing while the call runs: per track, the mean of the model's output after the call prior over the frames that
+look near-neutral (neutral the top class or within GATE of it, in log probability). Once WARMUP such frames are
+in (10 s at 30 fps), the classifier uses calibration.offset_from_mean(baseline, prior) in place of the prior, the
+rule a manual calibration uses, so both agree on what a calm face is; a manual calibration, when present, wins.
 
 Robust to a few seconds of one expression: frames that do not look near-neutral are never learned from; the
 estimate is a running mean that becomes an EMA with a time constant of TAU frames (60 s at 30 fps), and each
