@@ -84,17 +84,19 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trees", nargs="+", default=[str(HERE.parent)])
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--clip", type=Path, default=CLIP, help="e.g. bench/.cache's 1080p clip (bench/realtime.py)")
     ap.add_argument("--out", type=Path, default=HERE / "stage_cpu.md")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         sys.path.insert(0, args.child)
-        print(json.dumps(child(CLIP)))
+        print(json.dumps(child(args.clip)))
         return 0
     runs: dict[str, list] = {t: [] for t in args.trees}
     for _ in range(args.rounds):
         for tree in args.trees:
-            out = subprocess.run([sys.executable, __file__, "--child", str(Path(tree).resolve())], check=True,
+            out = subprocess.run([sys.executable, __file__, "--child", str(Path(tree).resolve()),
+                                  "--clip", str(args.clip.resolve())], check=True,
                                  capture_output=True, text=True, cwd=tree).stdout
             runs[tree].append(json.loads(out.strip().splitlines()[-1]))
             print(tree, runs[tree][-1]["percent"], flush=True)
@@ -105,7 +107,7 @@ def main(argv=None) -> int:
     rows = list(next(iter(med.values()))["stages"])
     head = " | ".join(Path(t).resolve().name for t in args.trees)
     lines = [f"# CPU of a live run, per stage (bench/stage_cpu.py, {time.strftime('%Y-%m-%d %H:%M')})", "",
-             f"{CLIP.name} played as a 30 fps camera through the app's Stream, default chain; ms of CPU a frame, "
+             f"{args.clip.name} played as a 30 fps camera through the app's Stream, default chain; ms of CPU a frame, "
              f"medians of {args.rounds} interleaved runs per tree ({', '.join(args.trees)}).", "",
              f"| stage | {head} |", "|---|" + "---|" * len(args.trees)]
     lines += [f"| {k} | " + " | ".join(f"{med[t]['stages'][k]:.2f}" for t in args.trees) + " |" for k in rows]
