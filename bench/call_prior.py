@@ -41,36 +41,17 @@ NEUTRAL = LABELS.index("neutral")
 NEUTRAL_MIN = 0.72
 
 
-class Recorder:
-    """Stands in for the classifier inside a Pipeline: the model's own output per face (no shift), kept."""
-
-    def __init__(self, clf):
-        self._clf, self.frame = clf, []
-
-    def __getattr__(self, name):
-        return getattr(self._clf, name)
-
-    def classify(self, frame, faces):
-        from emojicall.crop import crop_batch
-
-        crops = crop_batch(frame, [f.box for f in faces], self._clf.size, framing=self._clf.framing,
-                           landmarks=[f.landmarks for f in faces])
-        probs = self._clf.predict_crops(crops)
-        for face, p in zip(faces, probs):
-            face.probs = p
-        self.frame = [(f.track_id, f.area, p.copy()) for f, p in zip(faces, probs)]
-        return probs
-
-
 def record_video(clips, model=None) -> list[dict]:
     """Per clip: fps and, per frame from 0, the faces (track id, area, model output) and the active track ids."""
     from emojicall import build
     from emojicall.settings import Settings
     from emojicall.training.video_eval import app_pipeline, clip_frames
 
-    rec = Recorder(build.load_classifier(Settings(model=str(model or ""), calibration=False)))
-    pipe = app_pipeline(None, model, classifier=rec)
-    clf, det, out = rec._clf, pipe.detector, []
+    clf = build.load_classifier(Settings(model=str(model or ""), calibration=False))
+    seen: list = []  # the classifier's recorder hook gets each frame's faces and the model's own (unshifted) output
+    clf.recorder = lambda faces, probs: seen.append([(f.track_id, f.area, p.copy()) for f, p in zip(faces, probs)])
+    pipe = app_pipeline(None, model, classifier=clf)
+    det, out = pipe.detector, []
     cache = stills.CACHE / f"video_{clf.model_dir.name}_{det.name}.pkl"
     known = pickle.loads(cache.read_bytes()) if cache.exists() else {}
     try:
@@ -81,9 +62,9 @@ def record_video(clips, model=None) -> list[dict]:
                 fps, frames = clip_frames(clip)
                 per_frame = []
                 for _, frame in frames:
-                    rec.frame = []
+                    seen.clear()
                     pipe.process(frame)
-                    per_frame.append((rec.frame, set(pipe.tracker.active_ids)))
+                    per_frame.append((seen[0] if seen else [], set(pipe.tracker.active_ids)))
                 known[key] = {"fps": fps, "frames": per_frame}
             out.append(known[key])
     finally:
