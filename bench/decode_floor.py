@@ -74,14 +74,14 @@ def main(argv=None) -> int:
 
     runs = {(c, m): [] for c in CLIPS for m in MODES}
     for _ in range(args.rounds):
-        for c, m in runs:
+        for (c, m), values in runs.items():
             out = subprocess.run([sys.executable, __file__, "--frames", str(args.frames), "--child",
                                   str(clip_file(CLIPS[c])), MODES[m]], check=True, capture_output=True, text=True)
-            runs[c, m].append(json.loads(out.stdout.strip().splitlines()[-1]))
-            print(c, m, f"{runs[c, m][-1]:.3f} ms", flush=True)
+            values.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            print(c, m, f"{values[-1]:.3f} ms", flush=True)
     lines = [f"# What a paced clip costs before any stage runs (bench/decode_floor.py, {time.strftime('%Y-%m-%d %H:%M')})",
-             "", f"Each clip played as a 30 fps camera, {args.frames} frames a run; CPU of the whole process, medians "
-             f"of {args.rounds} interleaved runs. 3% of one core at 30 fps is 1.0 ms a frame.", "",
+             "", (f"Each clip played as a 30 fps camera, {args.frames} frames a run; CPU of the whole process, medians "
+             f"of {args.rounds} interleaved runs. 3% of one core at 30 fps is 1.0 ms a frame."), "",
              "| clip | work a frame | ms a frame | % of one core |", "|---|---|---|---|"]
     for (c, m), values in runs.items():
         ms = statistics.median(values)
