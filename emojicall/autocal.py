@@ -3,8 +3,8 @@
 A manual calibration (emojicall.calibration) needs the user to hold a calm face for 3 s. This learns the same
 thing while the call runs: per track, the mean of the model's output after the call prior over the frames that
 look near-neutral (neutral the top class or within GATE of it, in log probability). Once WARMUP such frames are
-in (10 s at 30 fps), the classifier uses calibration.offset_from_mean(baseline, prior) in place of the prior, the
-rule a manual calibration uses, so both agree on what a calm face is; a manual calibration, when present, wins.
+in (10 s at 30 fps), the classifier uses the prior less calibration.push_from_mean(baseline) in place of the prior,
+the rule a manual calibration uses, so both agree on what a calm face is; a manual calibration, when present, wins.
 
 Robust to a few seconds of one expression: frames that do not look near-neutral are never learned from; the
 estimate is a running mean that becomes an EMA with a time constant of TAU frames (60 s at 30 fps), and each
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .calibration import FLOOR, NEUTRAL, offset_from_mean
+from .calibration import FLOOR, NEUTRAL, push_from_mean
 from .classifier import shift_probs
 from .labels import LABELS
 
@@ -91,7 +91,4 @@ class AutoCalibration:
         if b.n < self.warmup:
             return self.prior
         self.applied += 1
-        off = offset_from_mean(b.mean, self.prior)
-        # offset_from = prior - push, centred; neutral is never pushed, which gives the centring back.
-        push = (self.prior - off) - (self.prior[NEUTRAL] - off[NEUTRAL])
-        return (self.prior - np.minimum(push, MAX_PUSH)).astype(np.float32)
+        return (self.prior - np.minimum(push_from_mean(b.mean), MAX_PUSH)).astype(np.float32)

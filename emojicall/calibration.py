@@ -58,16 +58,17 @@ def offset_from(probs: np.ndarray, prior: np.ndarray | None = None) -> np.ndarra
     from .classifier import shift_probs
 
     prior = np.zeros(len(LABELS), np.float32) if prior is None else np.asarray(prior, np.float32)
-    return offset_from_mean(shift_probs(probs, prior).mean(axis=0), prior)
+    off = prior - push_from_mean(shift_probs(probs, prior).mean(axis=0))
+    return (off - off.mean()).astype(np.float32)
 
 
-def offset_from_mean(mean: np.ndarray, prior: np.ndarray) -> np.ndarray:
-    """offset_from, given the mean of the prior-shifted output (what emojicall.autocal keeps as it goes)."""
+def push_from_mean(mean: np.ndarray) -> np.ndarray:
+    """How far each class is pushed down (log units, >= 0; neutral never) so that neutral leads the classes within
+    NEUTRAL_MARGIN of it on `mean`, the prior-shifted output of a calm face (what emojicall.autocal keeps)."""
     log_mean = np.log(np.clip(mean, FLOOR, 1.0))
     push = np.maximum(0.0, log_mean - log_mean[NEUTRAL] + NEUTRAL_MARGIN)
     push[NEUTRAL] = 0.0
-    off = prior - push
-    return (off - off.mean()).astype(np.float32)
+    return push
 
 
 class Recording:
