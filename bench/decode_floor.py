@@ -44,8 +44,8 @@ def child(clip: Path, mode: str, frames: int) -> float:
             next(decoded)
         fps = float(stream.average_rate)
     else:
-        src = RealtimeSource(CaptureSource(clip))
-        inner = src._src
+        inner = CaptureSource(clip)
+        src = RealtimeSource(inner)
         step = {"idle": lambda: None, "skip": inner.skip, "read": src.read}[mode]
         fps = src.fps
     t0 = time.monotonic()
